@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from portal.navigation import nav_entries
+
+
+def control_center(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    account = getattr(user, "account", None) if user is not None and user.is_authenticated else None
+    return {
+        "cc_account": account,
+        "cc_nav": nav_entries(request.path) if account is not None else [],
+    }
