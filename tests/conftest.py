@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,3 +85,38 @@ def customer_client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def on_postgres() -> None:
+    """Concurrency tests need real PostgreSQL row locks; CI sets DATABASE_URL to PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI") or os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("concurrency tests must run on PostgreSQL in CI")
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def run_in_threads(func, args_list, *, max_workers: int | None = None):  # type: ignore[no-untyped-def]
+    """Run ``func(*args)`` for each args in real threads (own DB connections), all started
+    together behind a barrier; returns results in order, re-raising the first exception."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    workers = max_workers or len(args_list)
+    barrier = threading.Barrier(min(workers, len(args_list)))
+
+    def call(args):  # type: ignore[no-untyped-def]
+        try:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=30)
+            return func(*args)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(call, args) for args in args_list]
+        return [f.result() for f in futures]
