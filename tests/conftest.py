@@ -98,7 +98,7 @@ def on_postgres() -> None:
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
 
 
-def run_in_threads(func, args_list, *, max_workers: int | None = None):  # type: ignore[no-untyped-def]
+def run_in_threads(func, args_list, *, max_workers: int | None = None):
     """Run ``func(*args)`` for each args in real threads (own DB connections), all started
     together behind a barrier; returns results in order, re-raising the first exception."""
     import threading
@@ -109,7 +109,7 @@ def run_in_threads(func, args_list, *, max_workers: int | None = None):  # type:
     workers = max_workers or len(args_list)
     barrier = threading.Barrier(min(workers, len(args_list)))
 
-    def call(args):  # type: ignore[no-untyped-def]
+    def call(args):
         try:
             with contextlib.suppress(threading.BrokenBarrierError):
                 barrier.wait(timeout=30)

@@ -11,7 +11,7 @@ from portal.models import Account, User
 PASSWORD = "correct-horse-battery-9"
 
 
-class AccountFactory(DjangoModelFactory):
+class AccountFactory(DjangoModelFactory[Account]):
     class Meta:
         model = Account
 
@@ -21,7 +21,7 @@ class AccountFactory(DjangoModelFactory):
     billing_day = 1
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True

@@ -90,7 +90,7 @@ def test_float_is_refused(account: Account) -> None:
         ledger_post(
             account=account,
             amount=0.1,
-            kind="adjustment",  # type: ignore[arg-type]
+            kind="adjustment",
             description="x",
             idempotency_key="f",
             now=NOW,
@@ -174,7 +174,7 @@ def test_balance_changed_is_sent_after_commit(
     seen: list[tuple[Decimal, Decimal]] = []
 
     def receiver(**kwargs: object) -> None:
-        seen.append((kwargs["balance_before"], kwargs["balance_after"]))  # type: ignore[arg-type]
+        seen.append((kwargs["balance_before"], kwargs["balance_after"]))
 
     balance_changed.connect(receiver)
     try:
