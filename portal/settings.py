@@ -166,6 +166,11 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Task results: Redis when there is one (so `.get()` works across processes). Without Redis,
+# an in-process memory store: results are visible only inside the worker's own process (enough
+# for tests that run the worker in a thread; nothing in the portal waits on a result).
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or "cache+memory://")
+CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

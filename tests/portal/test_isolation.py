@@ -1,0 +1,160 @@
+"""Every Control Center URL requires login and only ever shows the user's own account.
+
+Parametrised over ``tests/urlcatalog.py``: a new page in the ``portal``, ``billing`` or
+``trunking`` namespace joins these tests without anyone touching this file. A page whose URL
+takes an object id needs a maker in ``OBJECT_MAKERS``; without one its test fails and says so.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import include, path, reverse
+from django.urls.resolvers import RegexPattern, URLResolver
+
+from portal.models import Account, User
+from tests import urlcatalog
+from tests.factories import AccountFactory, UserFactory
+from tests.urlcatalog import POST_ONLY, CatalogURL, control_center_urls
+
+URLS = control_center_urls()
+WITH_OBJECTS = [url for url in URLS if url.kwargs]
+WITHOUT_OBJECTS = [url for url in URLS if not url.kwargs]
+
+SECRET_NAME = "Alpha Orthodontics Partners"
+SECRET_CODE = "ALPHA0001"
+
+
+@pytest.fixture
+def account_a(db):
+    return AccountFactory(name=SECRET_NAME, code=SECRET_CODE)
+
+
+@pytest.fixture
+def user_a(account_a: Account):
+    return UserFactory(account=account_a, email="owner@alpha.example")
+
+
+@pytest.fixture
+def client_a(user_a: User) -> Client:
+    client = Client()
+    client.force_login(user_a)
+    return client
+
+
+@pytest.fixture
+def client_b(db) -> Client:
+    user_b = UserFactory(account=AccountFactory(name="Bravo Plumbing", code="BRAVO0001"))
+    client = Client()
+    client.force_login(user_b)
+    return client
+
+
+def _url(entry: CatalogURL, account: Account) -> str:
+    try:
+        return entry.url_for(account)
+    except LookupError as exc:
+        pytest.fail(str(exc))
+
+
+def _assert_login_redirect(response: HttpResponse, url: str) -> None:
+    assert response.status_code == 302, f"{url} answered {response.status_code} to anonymous"
+    target = urlsplit(response["Location"])
+    assert target.path == reverse("account_login"), f"{url} redirected to {response['Location']}"
+
+
+def test_the_catalogue_finds_the_control_center_pages() -> None:
+    names = {url.name for url in URLS}
+    assert {"portal:dashboard", "portal:account_settings"} <= names
+    # Login, admin, health and machine endpoints are not Control Center pages.
+    assert not any(name.startswith(("account_", "admin:", "mfa_")) for name in names)
+    assert "healthz" not in names and "home" not in names
+
+
+@pytest.mark.parametrize("entry", URLS, ids=str)
+def test_anonymous_is_sent_to_login(entry: CatalogURL, account_a: Account) -> None:
+    url = _url(entry, account_a)
+    client = Client()
+    _assert_login_redirect(client.get(url), url)
+    if entry.name in POST_ONLY:
+        _assert_login_redirect(client.post(url), url)
+
+
+@pytest.mark.parametrize("entry", WITH_OBJECTS, ids=str)
+def test_another_accounts_object_is_404(
+    entry: CatalogURL, account_a: Account, client_a: Client, client_b: Client
+) -> None:
+    url = _url(entry, account_a)
+    method = "post" if entry.name in POST_ONLY else "get"
+    # The owner reaches it (so the 404 below is about ownership, not a broken URL) ...
+    assert getattr(client_a, method)(url).status_code in (200, 302), url
+    # ... and another account's user gets a plain 404.
+    response = getattr(client_b, method)(url)
+    assert response.status_code == 404, f"{url} answered {response.status_code} to account B"
+    assert SECRET_NAME not in response.content.decode()
+
+
+@pytest.mark.parametrize("entry", WITHOUT_OBJECTS, ids=str)
+def test_pages_show_only_the_users_own_account(
+    entry: CatalogURL, account_a: Account, client_b: Client
+) -> None:
+    url = _url(entry, account_a)
+    response = client_b.get(url)
+    if entry.name in POST_ONLY:
+        assert response.status_code in (302, 405), url
+    else:
+        assert response.status_code == 200, f"{url} answered {response.status_code}"
+        html = response.content.decode()
+        assert "BRAVO0001" in html, f"{url} does not show the user's own account code"
+        assert SECRET_NAME not in html
+        assert SECRET_CODE not in html
+
+
+@pytest.mark.parametrize("entry", WITHOUT_OBJECTS, ids=str)
+def test_staff_without_an_account_get_404(entry: CatalogURL, db) -> None:
+    staff = UserFactory(account=None, is_staff=True, email="staff@provider.example")
+    client = Client()
+    client.force_login(staff)
+    method = "post" if entry.name in POST_ONLY else "get"
+    assert getattr(client, method)(reverse(entry.name)).status_code == 404
+
+
+# --- the catalogue itself -------------------------------------------------------------------
+
+
+def _view(request, **kwargs):  # pragma: no cover - never called
+    return HttpResponse()
+
+
+def _fake_resolver() -> URLResolver:
+    billing = [
+        path("calls/", _view, name="calls"),
+        path("calls/<int:call_id>/", _view, name="call"),
+    ]
+    nested = [path("entries/<int:entry_id>/", _view, name="entry")]
+    patterns = [
+        path("", include((billing, "billing"))),
+        path("t/<int:trunk_id>/", include((nested, "trunking"))),
+        path("api/v1/calls/<int:call_id>/", _view, name="api_call"),
+        path("x/", include(([path("y/", _view, name="y")], "api"))),
+    ]
+    return URLResolver(RegexPattern(r"^/"), patterns)
+
+
+def test_catalogue_collects_namespaced_urls_with_their_arguments() -> None:
+    found = {url.name: url.kwargs for url in control_center_urls(_fake_resolver())}
+    assert found == {
+        "billing:calls": (),
+        "billing:call": ("call_id",),
+        "trunking:entry": ("trunk_id", "entry_id"),
+    }
+
+
+def test_a_url_without_a_maker_fails_with_instructions(monkeypatch) -> None:
+    entry = CatalogURL(name="billing:call", kwargs=("call_id",))
+    monkeypatch.setattr(urlcatalog, "OBJECT_MAKERS", {})
+    with pytest.raises(LookupError, match=r"add a maker for 'call_id' to OBJECT_MAKERS"):
+        entry.url_for(Account(name="x"))

@@ -1,0 +1,80 @@
+"""The catalogue of Control Center URLs, for the isolation and login-required tests.
+
+Every named URL in the Control Center namespaces joins the tests automatically. A URL with
+arguments needs a way to make an object of a given account for each argument: register it in
+``OBJECT_MAKERS`` (``kwarg name -> callable(account) -> URL value``). Machine endpoints (the
+switch API, the Stripe webhook) live in other namespaces and have their own auth tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from portal.models import Account
+
+CONTROL_CENTER_NAMESPACES = ("portal", "billing", "trunking")
+
+# kwarg name -> callable(account) -> a value (usually a pk) of an object owned by that account.
+# Later issues add theirs, e.g. "entry_id", "call_id", "port_id", "trunk_id".
+OBJECT_MAKERS: dict[str, Callable[[Account], Any]] = {}
+
+# Control Center URLs that only accept POST: a GET gets 405 (or a redirect) and never a page.
+POST_ONLY: set[str] = set()
+
+
+@dataclass(frozen=True)
+class CatalogURL:
+    name: str  # "namespace:name"
+    kwargs: tuple[str, ...]  # the route's argument names, in order
+
+    def __str__(self) -> str:
+        return self.name
+
+    def missing_makers(self) -> list[str]:
+        return [kwarg for kwarg in self.kwargs if kwarg not in OBJECT_MAKERS]
+
+    def url_for(self, account: Account) -> str:
+        missing = self.missing_makers()
+        if missing:
+            raise LookupError(
+                f"URL {self.name!r} takes {', '.join(missing)}: add a maker for "
+                f"{' and '.join(repr(k) for k in missing)} to OBJECT_MAKERS in "
+                "tests/urlcatalog.py (callable(account) -> id of an object of that account), "
+                "so the isolation tests can request it with another account's object."
+            )
+        return reverse(self.name, kwargs={k: OBJECT_MAKERS[k](account) for k in self.kwargs})
+
+
+def _kwarg_names(route: Any) -> tuple[str, ...]:
+    converters = getattr(route, "converters", None)
+    if converters:  # path() routes: <int:call_id>
+        return tuple(converters)
+    regex = route.regex  # re_path() routes: (?P<call_id>...)
+    return tuple(sorted(regex.groupindex, key=regex.groupindex.__getitem__))
+
+
+def _walk(
+    resolver: URLResolver, namespaces: tuple[str, ...], kwargs: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...], URLPattern]]:
+    """Yields (namespaces, kwarg names including the enclosing includes', pattern)."""
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _walk(entry, ns, (*kwargs, *_kwarg_names(entry.pattern)))
+        elif isinstance(entry, URLPattern):
+            yield namespaces, (*kwargs, *_kwarg_names(entry.pattern)), entry
+
+
+def control_center_urls(resolver: URLResolver | None = None) -> list[CatalogURL]:
+    """Every named URL in the Control Center namespaces, sorted by name, without duplicates."""
+    found: dict[str, CatalogURL] = {}
+    for namespaces, kwargs, pattern in _walk(resolver or get_resolver(), (), ()):
+        if not pattern.name or not namespaces or namespaces[0] not in CONTROL_CENTER_NAMESPACES:
+            continue
+        name = ":".join((*namespaces, pattern.name))
+        found.setdefault(name, CatalogURL(name=name, kwargs=kwargs))
+    return sorted(found.values(), key=lambda url: url.name)
