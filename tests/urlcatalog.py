@@ -22,6 +22,15 @@ CONTROL_CENTER_NAMESPACES = ("portal", "billing", "trunking")
 # Later issues add theirs, e.g. "entry_id", "call_id", "port_id", "trunk_id".
 OBJECT_MAKERS: dict[str, Callable[[Account], Any]] = {}
 
+
+def _make_call(account: Account) -> int:
+    from tests.billing.call_factories import CallFactory
+
+    return int(CallFactory(account=account).pk)
+
+
+OBJECT_MAKERS["call_id"] = _make_call  # billing:call_detail (the Call's row id)
+
 # Control Center URLs that only accept POST: a GET gets 405 (or a redirect) and never a page.
 POST_ONLY: set[str] = set()
 

@@ -1,0 +1,75 @@
+"""Template filters for calls, rates and minutes: money, durations, minute counts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+from billing.money import format_usd
+
+register = template.Library()
+
+
+@register.filter
+def usd(value: Decimal | None) -> str:
+    """``$1.25``; sub-cent amounts keep 4 places (``$0.0750``)."""
+    if value is None:
+        return ""
+    return format_usd(Decimal(value))
+
+
+@register.filter
+def per_minute(value: Decimal | None) -> str:
+    """A per-minute price, always with 4 places: ``$0.0250/min``."""
+    if value is None:
+        return ""
+    return f"{format_usd(Decimal(value), places=4)}/min"
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """``75`` → ``1:15``; ``3725`` → ``1:02:05``."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def minutes(seconds: int | None) -> str:
+    """Billed seconds as minutes: ``180`` → ``3 min``, ``90`` → ``1.5 min``, ``1`` → ``0:01``."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds % 60 == 0:
+        return f"{seconds // 60:,} min"
+    if seconds % 6 == 0:
+        return f"{seconds / 60:,.1f} min"
+    return f"{duration(seconds)} min"
+
+
+_BADGES = {
+    "unanswered": ("Not answered", ""),
+    "on_net": ("Free · on-net", "badge-ok"),
+    "included": ("Included", "badge-ok"),
+    "rated": ("Per-minute rate", "badge-warn"),
+    "did_rate": ("Number's rate", "badge-warn"),
+}
+
+
+@register.simple_tag
+def call_badge(call: Any) -> str:
+    """A short badge saying how a call was charged."""
+    if call.category == "overage":
+        label = "Included + overage" if call.included_seconds else "Overage"
+        css = "badge-warn"
+    else:
+        label, css = _BADGES.get(call.category, (call.get_category_display(), ""))
+    return format_html('<span class="badge {}">{}</span>', css, label)
