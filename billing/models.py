@@ -359,6 +359,9 @@ class CallReservation(models.Model):
     direction = models.CharField(max_length=10, choices=Call.Direction.choices)
     to_number = models.CharField(max_length=40)
     amount = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal("0"))
+    rate = models.DecimalField(
+        max_digits=10, decimal_places=4, default=Decimal("0"), help_text="USD/min once paid"
+    )
     included_seconds = models.PositiveIntegerField(default=0)
     max_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +12,26 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 
-from billing.models import DID, Call, Extension, LedgerEntry
-from billing.money import ZERO, money
+from billing.models import (
+    DID,
+    AccountPlan,
+    AccountRating,
+    ApiClient,
+    Call,
+    DIDGroup,
+    Extension,
+    IncludedDestination,
+    LedgerEntry,
+    Rate,
+    RateDeck,
+    ServicePlan,
+    UsageCounter,
+)
+from billing.money import ZERO, format_usd, money
+from billing.numbers import LineType, NumberInfo, classify, normalize, pretty
+from billing.periods import Period, period_containing
+from billing.rating import PlanTerms, Tariff
+from portal.errors import DomainError
 from portal.models import Account
 
 
@@ -184,3 +203,349 @@ def dids_for_account(*, account: Account) -> list[DID]:
 
 def extensions_for_account(*, account: Account) -> list[Extension]:
     return list(Extension.objects.filter(account=account).order_by("number"))
+
+
+# --- Rating: plans, prices, included minutes ---------------------------------------------------
+
+
+def plan_for_account(*, account: Account, at: dt.datetime) -> ServicePlan | None:
+    """The account's plan at ``at``: the newest plan row starting at or before it."""
+    row = (
+        AccountPlan.objects.filter(account=account, starts_at__lte=at)
+        .select_related("plan", "plan__rate_deck")
+        .order_by("-starts_at")
+        .first()
+    )
+    return row.plan if row is not None else None
+
+
+def pending_plan_change(*, account: Account, now: dt.datetime) -> AccountPlan | None:
+    """A plan change staff scheduled for a later period, if any."""
+    return (
+        AccountPlan.objects.filter(account=account, starts_at__gt=now)
+        .select_related("plan")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def billing_period(*, account: Account, at: dt.datetime) -> Period:
+    return period_containing(at, billing_day=account.billing_day, tz=account.tz)
+
+
+def plan_terms(plan: ServicePlan) -> PlanTerms:
+    return PlanTerms(
+        name=plan.name,
+        included_seconds=plan.included_minutes * 60,
+        overage=Tariff(
+            rate=plan.overage_rate,
+            initial=plan.overage_initial,
+            increment=plan.overage_increment,
+            label=f"{plan.name} overage",
+        ),
+    )
+
+
+def rate_deck_for_account(*, account: Account, plan: ServicePlan | None) -> RateDeck | None:
+    """The account's own deck when staff set one, else its plan's deck."""
+    override = AccountRating.objects.filter(account=account).select_related("rate_deck").first()
+    if override is not None and override.rate_deck is not None:
+        return override.rate_deck
+    return plan.rate_deck if plan is not None else None
+
+
+def rate_for_number(*, deck: RateDeck | int, digits: str) -> Rate | None:
+    """The deck row with the longest prefix of ``digits`` (E.164 without '+').
+
+    One indexed query: ``prefix IN (every prefix of the number)`` on the unique (deck, prefix)
+    index: at most 15 index probes, whatever the deck's size.
+    """
+    if not digits.isdigit():
+        return None
+    prefixes = [digits[:i] for i in range(1, min(len(digits), 20) + 1)]
+    deck_id = deck if isinstance(deck, int) else deck.pk
+    rows = list(Rate.objects.filter(deck_id=deck_id, prefix__in=prefixes))
+    return max(rows, key=lambda r: len(r.prefix), default=None)
+
+
+def _tariff(row: Rate | DIDGroup, label: str) -> Tariff:
+    return Tariff(
+        rate=row.rate,
+        initial=row.initial,
+        increment=row.increment,
+        connect_fee=row.connect_fee,
+        label=label,
+    )
+
+
+# Line types a "mobile too" (any line type) destination includes; premium-rate and
+# shared-cost numbers cost the caller extra and are never included.
+_ANY_LINE_TYPE = {
+    LineType.LANDLINE,
+    LineType.MOBILE,
+    LineType.TOLL_FREE,
+    LineType.VOIP,
+    LineType.PERSONAL,
+    LineType.PAGER,
+    LineType.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class CallPricing:
+    """Everything rating needs to know about a call's endpoints, read from the database."""
+
+    direction: str  # as reported; ``on_net`` says whether it stays inside the account
+    on_net: bool
+    destination: str  # for people: "Germany landline", "Cyprus", "Incoming on … (USA standard)"
+    included: bool  # counts against the plan's included minutes
+    price: Tariff | None  # when not included / beyond a DID cap: deck row or DID group rate
+    plan: ServicePlan | None
+    terms: PlanTerms | None
+    number: NumberInfo | None  # the far end (outbound: ``to``; inbound: ``from`` if parseable)
+    did: DID | None = None
+    did_cap_seconds: int | None = None
+
+    @property
+    def paid_rate(self) -> Decimal:
+        """The per-minute price once nothing is included."""
+        if self.on_net:
+            return ZERO
+        if self.included and self.terms is not None:
+            return money(self.terms.overage.rate)
+        return money(self.price.rate) if self.price is not None else ZERO
+
+
+def _is_extension(account: Account, number: str) -> bool:
+    return Extension.objects.filter(account=account, number=number.strip()).exists()
+
+
+def _own_did(account: Account, number: str) -> DID | None:
+    try:
+        e164 = normalize(number)
+    except DomainError:
+        return None
+    return DID.objects.filter(account=account, number=e164).select_related("group").first()
+
+
+def _is_own_endpoint(account: Account, number: str) -> bool:
+    return _is_extension(account, number) or _own_did(account, number) is not None
+
+
+def call_pricing(
+    *, account: Account, direction: str, from_number: str, to_number: str, at: dt.datetime
+) -> CallPricing:
+    """How a call of ``account`` at ``at`` is priced. Raises DomainError: ``bad_number``,
+    ``unknown_destination`` (no deck row), ``unknown_did`` (inbound to a number the account
+    does not own), ``not_on_net`` (internal between numbers that are not the account's)."""
+    plan = plan_for_account(account=account, at=at)
+    terms = plan_terms(plan) if plan is not None else None
+
+    def free(label: str) -> CallPricing:
+        return CallPricing(direction, True, label, False, None, plan, terms, None)
+
+    if direction == Call.Direction.INTERNAL:
+        for field, number in (("from", from_number), ("to", to_number)):
+            if not _is_own_endpoint(account, number):
+                raise DomainError(
+                    f"{field}: {number!r} is not one of the account's extensions or numbers.",
+                    code="not_on_net",
+                )
+        return free(f"Internal call to {to_number}")
+    if direction == Call.Direction.INBOUND:
+        did = _own_did(account, to_number)
+        if did is None:
+            raise DomainError(
+                f"to: {to_number!r} is not one of this account's DIDs.", code="unknown_did"
+            )
+        if _is_own_endpoint(account, from_number):
+            return free(f"Internal call to {did.number}")
+        group = did.group
+        caller: NumberInfo | None
+        try:
+            caller = classify(from_number)
+        except DomainError:
+            caller = None  # anonymous / withheld callers are fine on incoming calls
+        included = group.included and plan is not None and plan.includes_incoming
+        cap = group.monthly_included_cap_minutes
+        return CallPricing(
+            direction=direction,
+            on_net=False,
+            destination=f"Incoming on {pretty(did.number)} ({group.name})",
+            included=included,
+            price=_tariff(group, group.name),
+            plan=plan,
+            terms=terms,
+            number=caller,
+            did=did,
+            did_cap_seconds=cap * 60 if included and cap is not None else None,
+        )
+    if direction != Call.Direction.OUTBOUND:
+        raise DomainError(f"direction: unknown direction {direction!r}.", code="bad_direction")
+    if _is_extension(account, to_number) or _own_did(account, to_number) is not None:
+        return free(f"Internal call to {to_number}")
+    info = classify(to_number)
+    included_as: IncludedDestination | None = None
+    if plan is not None and info.country:
+        included_as = IncludedDestination.objects.filter(plan=plan, country=info.country).first()
+    if included_as is not None and (
+        info.line_type == LineType.LANDLINE
+        or (included_as.mobile_included and info.line_type in _ANY_LINE_TYPE)
+    ):
+        label = (
+            info.country_name
+            if included_as.mobile_included
+            else f"{info.country_name} {info.line_type}"
+        )
+        return CallPricing(direction, False, label, True, None, plan, terms, info)
+    deck = rate_deck_for_account(account=account, plan=plan)
+    row = rate_for_number(deck=deck, digits=info.digits) if deck is not None else None
+    if row is None:
+        raise DomainError(
+            f"to: no rate for {info.e164} ({info.country_name}); it cannot be called.",
+            code="unknown_destination",
+        )
+    return CallPricing(
+        direction, False, row.destination, False, _tariff(row, row.destination), plan, terms, info
+    )
+
+
+@dataclass(frozen=True)
+class PriceQuote:
+    """What a customer sees in the rate lookup."""
+
+    number: str  # E.164 (or the extension as typed, for on-net)
+    destination: str
+    country: str  # ISO code, "" when unknown
+    country_name: str
+    line_type: str
+    included: bool
+    on_net: bool
+    rate: Decimal  # per minute: the deck price, or the overage price once minutes run out
+    connect_fee: Decimal
+    initial: int
+    increment: int
+    explanation: str
+
+
+def price_lookup(*, account: Account, number: str, now: dt.datetime) -> PriceQuote:
+    """The price of calling ``number`` from ``account`` now. Raises DomainError ``bad_number``
+    or ``unknown_destination``."""
+    pricing = call_pricing(
+        account=account,
+        direction=Call.Direction.OUTBOUND,
+        from_number="",
+        to_number=number,
+        at=now,
+    )
+    info = pricing.number
+    if pricing.on_net:
+        return PriceQuote(
+            number=number.strip(),
+            destination=pricing.destination,
+            country="",
+            country_name="",
+            line_type="extension",
+            included=False,
+            on_net=True,
+            rate=ZERO,
+            connect_fee=ZERO,
+            initial=0,
+            increment=0,
+            explanation=f"{pricing.destination} — free (on-net), not counted",
+        )
+    assert info is not None
+    if pricing.included and pricing.terms is not None:
+        overage = pricing.terms.overage
+        minutes = pricing.terms.included_seconds // 60
+        explanation = (
+            f"{pricing.destination} — included in your {minutes} monthly minutes, "
+            f"then {format_usd(overage.rate, places=4)}/min"
+        )
+        tariff = overage
+    else:
+        assert pricing.price is not None
+        tariff = pricing.price
+        explanation = f"{pricing.destination} — {format_usd(tariff.rate, places=4)}/min"
+        if tariff.connect_fee:
+            explanation += f" + {format_usd(tariff.connect_fee, places=4)} connection fee"
+        explanation += ", not included in your minutes" if pricing.plan else ""
+    if (tariff.initial, tariff.increment) != (60, 60):
+        explanation += f" (billed {tariff.initial}/{tariff.increment} s)"
+    return PriceQuote(
+        number=info.e164,
+        destination=pricing.destination,
+        country=info.country,
+        country_name=info.country_name,
+        line_type=str(info.line_type),
+        included=pricing.included,
+        on_net=False,
+        rate=money(tariff.rate),
+        connect_fee=money(tariff.connect_fee),
+        initial=tariff.initial,
+        increment=tariff.increment,
+        explanation=explanation,
+    )
+
+
+@dataclass(frozen=True)
+class MinutesSummary:
+    plan: ServicePlan | None
+    period: Period
+    included_seconds: int
+    used_seconds: int
+    left_seconds: int
+
+    @property
+    def reset_date(self) -> dt.date:
+        """The first day of the next billing period (minutes reset then; no carry-over)."""
+        return self.period.end_date
+
+    @property
+    def included_minutes(self) -> int:
+        return self.included_seconds // 60
+
+    @property
+    def used_minutes(self) -> int:
+        """Whole minutes used, rounded up (60/60 plans only ever use whole minutes)."""
+        return -(-self.used_seconds // 60)
+
+    @property
+    def left_minutes(self) -> int:
+        return self.left_seconds // 60
+
+    @property
+    def used_percent(self) -> int:
+        if not self.included_seconds:
+            return 0
+        return min(100, self.used_seconds * 100 // self.included_seconds)
+
+
+def included_seconds_used(*, account: Account, period_start: dt.datetime) -> int:
+    row = UsageCounter.objects.filter(
+        account=account, period_start=period_start, did__isnull=True
+    ).first()
+    return row.included_seconds_used if row is not None else 0
+
+
+def minutes_summary(*, account: Account, now: dt.datetime) -> MinutesSummary:
+    """Included minutes of the billing month containing ``now``, in the account's zone."""
+    period = billing_period(account=account, at=now)
+    plan = plan_for_account(account=account, at=now)
+    included = plan.included_minutes * 60 if plan is not None else 0
+    used = included_seconds_used(account=account, period_start=period.start)
+    return MinutesSummary(
+        plan=plan,
+        period=period,
+        included_seconds=included,
+        used_seconds=used,
+        left_seconds=max(0, included - used),
+    )
+
+
+def api_client_for_token(*, token: str) -> ApiClient | None:
+    """The active API client holding ``token`` (compared by its SHA-256 hash)."""
+    if not token:
+        return None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return ApiClient.objects.filter(token_hash=digest, is_active=True).first()
