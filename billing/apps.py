@@ -10,3 +10,9 @@ class BillingConfig(AppConfig):
         from portal import account_options as registry
 
         registry.register(account_options.add_arguments, account_options.apply)
+
+        # Calls (issue 5): the included-minutes meter, after the balance.
+        from billing.views import minutes_panel
+        from portal.dashboard import register_panel as add_panel
+
+        add_panel(minutes_panel)

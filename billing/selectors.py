@@ -205,6 +205,12 @@ def extensions_for_account(*, account: Account) -> list[Extension]:
     return list(Extension.objects.filter(account=account).order_by("number"))
 
 
+def included_destinations(*, plan: ServicePlan | None) -> list[IncludedDestination]:
+    if plan is None:
+        return []
+    return list(IncludedDestination.objects.filter(plan=plan).order_by("name"))
+
+
 # --- Rating: plans, prices, included minutes ---------------------------------------------------
 
 

@@ -10,4 +10,5 @@ urlpatterns: list = [
     path("calls/", views.calls, name="calls"),
     path("calls/<int:call_id>/", views.call_detail, name="call_detail"),
     path("numbers/", views.numbers, name="numbers"),
+    path("rates/", views.rate_lookup, name="rate_lookup"),
 ]

@@ -3,6 +3,8 @@ services; every page is scoped to ``request.account`` by ``customer_view``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -10,9 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing import call_export, selectors
-from billing.forms import CallFilterForm
+from billing.forms import CallFilterForm, RateLookupForm
 from billing.selectors import CallFilters
 from portal.decorators import CustomerRequest, customer_view
+from portal.errors import DomainError
+from portal.models import Account
 
 # --- Calls, numbers, rate lookup (issue 5) ---------------------------------------------------
 
@@ -67,3 +71,48 @@ def numbers(request: CustomerRequest) -> HttpResponse:
             "extensions": selectors.extensions_for_account(account=account),
         },
     )
+
+
+_LOOKUP_MESSAGES = {
+    "bad_number": "That does not look like a phone number. Enter it with its country code, "
+    "e.g. +49 30 1234567.",
+    "unknown_destination": "We have no rate for this number, so it cannot be called. "
+    "Contact support if you need it.",
+}
+
+
+@customer_view
+@require_GET
+def rate_lookup(request: CustomerRequest) -> HttpResponse:
+    """Enter a number, see its destination and its price per minute (or that it is included)."""
+    account = request.account
+    now = timezone.now()
+    form = RateLookupForm(request.GET or None)
+    quote = None
+    if form.is_bound and form.is_valid():
+        try:
+            quote = selectors.price_lookup(
+                account=account, number=form.cleaned_data["number"], now=now
+            )
+        except DomainError as exc:
+            form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
+    summary = selectors.minutes_summary(account=account, now=now)
+    return render(
+        request,
+        "billing/rate_lookup.html",
+        {
+            "account": account,
+            "form": form,
+            "quote": quote,
+            "summary": summary,
+            "included_destinations": selectors.included_destinations(plan=summary.plan),
+        },
+    )
+
+
+def minutes_panel(account: Account) -> dict[str, Any]:
+    """The dashboard's included-minutes meter (registered in ``BillingConfig.ready``)."""
+    return {
+        "template": "billing/panels/minutes.html",
+        "summary": selectors.minutes_summary(account=account, now=timezone.now()),
+    }

@@ -73,3 +73,15 @@ def call_badge(call: Any) -> str:
     else:
         label, css = _BADGES.get(call.category, (call.get_category_display(), ""))
     return format_html('<span class="badge {}">{}</span>', css, label)
+
+
+@register.simple_tag
+def billing_blocks(initial: int, increment: int) -> str:
+    """How time is counted: ``60/60`` → "per started minute", ``1/1`` → "per second"."""
+    if (initial, increment) == (60, 60):
+        return "billed per started minute"
+    if (initial, increment) == (1, 1):
+        return "billed per second"
+    if initial == increment:
+        return f"billed in blocks of {increment} s"
+    return f"first {initial} s, then every {increment} s"
