@@ -19,5 +19,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include((portal_patterns, "portal"))),
     path("", include("billing.urls")),
+    path("api/v1/", include("billing.api_urls")),
     path("", include("trunking.urls")),
 ]

@@ -1,0 +1,123 @@
+"""The switch API (JSON, bearer tokens). Thin views: parse (api_schemas), call a service or a
+selector, answer JSON. URL namespace "api" (billing/api_urls.py), CSRF-exempt: the switch is
+not a browser and authenticates every request with its token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from billing import openapi
+from billing.api_schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
+from billing.models import ApiClient
+from billing.money import money
+from billing.selectors import api_client_for_token, minutes_summary
+from billing.services import call_authorize, call_record
+from portal.models import Account
+
+logger = logging.getLogger(__name__)
+
+ApiView = Callable[..., JsonResponse]
+_LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"code": code, "field": field, "message": message}}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="switch-api"'
+    return response
+
+
+def _client(request: HttpRequest) -> ApiClient | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    client = api_client_for_token(token=token.strip())
+    if client is not None:
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > _LAST_USED_EVERY:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+    return client
+
+
+def api_endpoint(method: str) -> Callable[[ApiView], ApiView]:
+    """Method check, bearer token (401), input errors → 400 naming the field."""
+
+    def decorate(view: ApiView) -> ApiView:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if request.method != method:
+                response = _error(405, "method_not_allowed", f"Use {method}.")
+                response["Allow"] = method
+                return response
+            if _client(request) is None:
+                return _error(401, "unauthorized", "A valid bearer token is required.")
+            try:
+                return view(request, *args, **kwargs)
+            except InvalidInput as exc:
+                return _error(400, "invalid_input", exc.message, exc.field)
+
+        return wrapper
+
+    return decorate
+
+
+@api_endpoint("POST")
+def authorize(request: HttpRequest) -> JsonResponse:
+    data = parse_authorize(parse_json(request.body))
+    result = call_authorize(request=data, now=timezone.now())
+    return JsonResponse(result.as_dict())
+
+
+@api_endpoint("POST")
+def cdrs(request: HttpRequest) -> JsonResponse:
+    items, batch = parse_cdrs(parse_json(request.body))
+    now = timezone.now()
+    results = [call_record(cdr=cdr, now=now, source="api") for cdr in items]
+    if not batch:
+        return JsonResponse(results[0].as_dict())
+    statuses = [r.status for r in results]
+    return JsonResponse(
+        {
+            "results": [r.as_dict() for r in results],
+            "rated": statuses.count("rated"),
+            "duplicates": statuses.count("duplicate"),
+            "rejected": statuses.count("rejected"),
+        }
+    )
+
+
+@api_endpoint("GET")
+def account(request: HttpRequest, code: str) -> JsonResponse:
+    found = Account.objects.filter(code=code).first()
+    if found is None:
+        return _error(404, "unknown_account", f"No account {code!r}.", "code")
+    summary = minutes_summary(account=found, now=timezone.now())
+    return JsonResponse(
+        {
+            "account": found.code,
+            "status": found.status,
+            "balance": str(money(found.balance)),
+            "plan": summary.plan.name if summary.plan is not None else None,
+            "period_start": summary.period.start.isoformat(),
+            "period_end": summary.period.end.isoformat(),
+            "included_seconds": summary.included_seconds,
+            "included_seconds_used": summary.used_seconds,
+            "included_seconds_left": summary.left_seconds,
+        }
+    )
+
+
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(openapi.spec(request.build_absolute_uri("/")))
