@@ -9,26 +9,33 @@ import logging
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 
+from billing import stripe_gateway
 from billing.models import (
     DID,
     AccountPlan,
     ApiClient,
+    BillingProfile,
     Call,
     CallReservation,
+    Deposit,
     LedgerEntry,
     Rate,
     RateDeck,
     ServicePlan,
+    StripeEvent,
     UsageCounter,
 )
-from billing.money import ZERO, format_usd, money
+from billing.money import ZERO, cents, format_usd, from_minor_units, money, to_minor_units
 from billing.rating import CallFacts, Tariff, Usage, cost, rate_call
 from billing.selectors import billing_period, call_pricing, included_seconds_used, plan_for_account
 from billing.signals import balance_changed
@@ -195,6 +202,990 @@ def ledger_reverse(
         reason=reason,
         reverses=entry,
     )
+
+
+# --- Prepaid balance: Stripe customer, deposits, webhooks, reconciliation ---------------------
+# Network calls to Stripe happen outside row locks where the flow allows; every credit and
+# debit goes through ledger_post with a key derived from Stripe's own ids, so any path
+# (confirm, return page, webhook, reconciliation) may run first, twice or concurrently.
+
+RECEIPT_SUBJECT_PREFIX = "[Control Center] "
+AUTO_RECHARGE_MAX_DECLINES = 3
+AUTO_RECHARGE_BACKOFF = (dt.timedelta(hours=1), dt.timedelta(hours=4))
+AUTO_RECHARGE_ACTION_WAIT = dt.timedelta(hours=24)
+AUTO_RECHARGE_ERROR_WAIT = dt.timedelta(minutes=15)
+OPEN_DEPOSIT_STALE_AFTER = dt.timedelta(hours=1)
+
+
+def _account_id(account: Account | int) -> int:
+    return account if isinstance(account, int) else account.pk
+
+
+def _account_emails(account_id: int) -> list[str]:
+    users = User.objects.filter(account_id=account_id, is_active=True)
+    owners = [u.email for u in users if u.role == User.Role.OWNER]
+    return owners or [u.email for u in users]
+
+
+def _mail_account(account_id: int, *, subject: str, template: str, context: dict[str, Any]) -> None:
+    recipients = _account_emails(account_id)
+    if not recipients:
+        logger.warning("billing mail %r: account %s has no users", subject, account_id)
+        return
+    account = Account.objects.get(pk=account_id)
+    body = render_to_string(
+        template,
+        {
+            "account": account,
+            "per_minute_url": settings.SITE_URL + reverse("billing:per_minute"),
+            **context,
+        },
+    )
+    send_mail(
+        subject=RECEIPT_SUBJECT_PREFIX + subject,
+        message=body,
+        from_email=None,
+        recipient_list=recipients,
+    )
+
+
+def _local_date(moment: dt.datetime, account: Account) -> str:
+    local = moment.astimezone(account.tz)
+    return f"{local:%b} {local.day}, {local.year}"
+
+
+def billing_profile_get(*, account: Account | int) -> BillingProfile:
+    """The account's billing profile, created with defaults on first use."""
+    profile, _created = BillingProfile.objects.get_or_create(account_id=_account_id(account))
+    return profile
+
+
+def deposit_amount_check(amount: Decimal) -> Decimal:
+    """An Add Credit or auto-recharge amount: whole cents, minimum and maximum from settings."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise DomainError("Enter the amount as a number, for example 25.00.", code="bad_amount")
+    minimum = cents(settings.BILLING_MIN_DEPOSIT)
+    maximum = cents(settings.BILLING_MAX_DEPOSIT)
+    if amount <= 0:
+        raise DomainError("The amount must be a positive number of dollars.", code="bad_amount")
+    if amount != cents(amount):
+        raise DomainError(
+            "Enter at most 2 decimal places (whole cents), for example 25.50.", code="bad_amount"
+        )
+    if amount < minimum:
+        raise DomainError(f"The minimum is {format_usd(minimum)}.", code="below_minimum")
+    if amount > maximum:
+        raise DomainError(
+            f"The maximum per payment is {format_usd(maximum)}.", code="above_maximum"
+        )
+    return money(amount)
+
+
+def stripe_customer_ensure(*, account: Account) -> str:
+    """The account's Stripe Customer id, creating the Customer once."""
+    profile = billing_profile_get(account=account)
+    if profile.stripe_customer_id:
+        return profile.stripe_customer_id
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if not profile.stripe_customer_id:
+            emails = _account_emails(account.pk)
+            profile.stripe_customer_id = stripe_gateway.customer_create(
+                account_id=account.pk,
+                account_code=account.code,
+                name=account.name,
+                email=emails[0] if emails else "",
+                idempotency_key=f"cc-customer-{account.pk}",
+            )
+            profile.save(update_fields=["stripe_customer_id", "updated_at"])
+    return profile.stripe_customer_id
+
+
+@dataclass(frozen=True)
+class DepositStart:
+    deposit: Deposit
+    setup_client_secret: str  # "" when paying with the saved card
+
+
+def deposit_start(
+    *,
+    account: Account,
+    user: User | None,
+    amount: Decimal,
+    save_card: bool,
+    use_saved_card: bool,
+    now: dt.datetime,
+) -> DepositStart:
+    """Record an Add Credit first, then prepare the card: a SetupIntent for a new card (the
+    browser confirms it with Stripe.js), or the saved card. Nothing is charged yet."""
+    amount = deposit_amount_check(amount)
+    if account.status == Account.Status.CLOSED:
+        raise DomainError("This account is closed.", code="account_closed")
+    profile = billing_profile_get(account=account)
+    if use_saved_card and not profile.payment_method_id:
+        raise DomainError("There is no saved card; enter a card.", code="no_saved_card")
+    customer = stripe_customer_ensure(account=account)
+    deposit = Deposit.objects.create(
+        account=account,
+        kind=Deposit.Kind.DEPOSIT,
+        amount=amount,
+        status=Deposit.Status.CREATED,
+        created_by=user,
+        save_card=save_card and not use_saved_card,
+        key=uuid.uuid4(),
+        created_at=now,
+        updated_at=now,
+    )
+    if use_saved_card:
+        deposit.stripe_payment_method_id = profile.payment_method_id
+        deposit.card_brand = profile.card_brand
+        deposit.card_last4 = profile.card_last4
+        deposit.save(update_fields=["stripe_payment_method_id", "card_brand", "card_last4"])
+        return DepositStart(deposit, "")
+    setup = stripe_gateway.setup_intent_create(
+        customer=customer, metadata={"deposit_id": str(deposit.pk), "account_id": str(account.pk)}
+    )
+    deposit.stripe_setup_intent_id = setup.id
+    deposit.save(update_fields=["stripe_setup_intent_id"])
+    return DepositStart(deposit, setup.client_secret)
+
+
+def _deposit_metadata(deposit: Deposit) -> dict[str, str]:
+    return {
+        "deposit_id": str(deposit.pk),
+        "account_id": str(deposit.account_id),
+        "kind": deposit.kind,
+    }
+
+
+def _deposit_fail(
+    deposit: Deposit, *, code: str, message: str, now: dt.datetime, payment_intent_id: str = ""
+) -> Deposit:
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().get(pk=deposit.pk)
+        if locked.status == Deposit.Status.SUCCEEDED:
+            return locked
+        locked.status = Deposit.Status.FAILED
+        locked.failure_code = code[:64]
+        locked.failure_message = message[:500]
+        if payment_intent_id and not locked.stripe_payment_intent_id:
+            locked.stripe_payment_intent_id = payment_intent_id
+        locked.updated_at = now
+        locked.completed_at = now
+        locked.save()
+        transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+    return locked
+
+
+def deposit_confirm(*, deposit: Deposit, setup_intent_id: str, now: dt.datetime) -> Deposit:
+    """Charge the card the browser has just set up (or the saved card) for this deposit, once.
+
+    A second call (double click, retry) returns the deposit as the first call left it.
+    Raises CardDeclined (Stripe's message) when the card is refused.
+    """
+    claimed = Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.CREATED).update(
+        status=Deposit.Status.PROCESSING, updated_at=now
+    )
+    deposit.refresh_from_db()
+    if not claimed:
+        return deposit
+    account = deposit.account
+    try:
+        if deposit.stripe_setup_intent_id:
+            if setup_intent_id != deposit.stripe_setup_intent_id:
+                raise DomainError("This card setup belongs to another payment.", code="bad_setup")
+            setup = stripe_gateway.setup_intent_retrieve(setup_intent_id)
+            if setup.status != "succeeded" or not setup.payment_method:
+                raise DomainError("The card was not set up; nothing was charged.", code="no_card")
+            payment_method = setup.payment_method
+        else:
+            payment_method = deposit.stripe_payment_method_id
+        customer = stripe_customer_ensure(account=account)
+        card = stripe_gateway.payment_method_retrieve(payment_method)
+        if card.customer != customer:
+            stripe_gateway.payment_method_attach(
+                payment_method_id=payment_method, customer=customer
+            )
+    except DomainError as exc:
+        _deposit_fail(deposit, code=exc.code, message=exc.message, now=now)
+        raise
+    deposit.stripe_payment_method_id = payment_method
+    deposit.card_brand, deposit.card_last4 = card.brand, card.last4
+    deposit.save(update_fields=["stripe_payment_method_id", "card_brand", "card_last4"])
+    if deposit.save_card:
+        billing_card_save(account=account, card=card, now=now)
+    try:
+        intent = stripe_gateway.payment_intent_create(
+            amount_cents=to_minor_units(deposit.amount),
+            customer=customer,
+            payment_method=payment_method,
+            metadata=_deposit_metadata(deposit),
+            idempotency_key=deposit.stripe_idempotency_key,
+        )
+    except stripe_gateway.CardDeclined as exc:
+        _deposit_fail(
+            deposit,
+            code=exc.code,
+            message=exc.message,
+            now=now,
+            payment_intent_id=exc.payment_intent_id,
+        )
+        raise
+    # A GatewayError leaves the deposit PROCESSING: reconciliation finds the PaymentIntent (if
+    # Stripe created one) by its metadata, and credits it then.
+    return deposit_apply_intent(deposit=deposit, intent=intent, now=now, source="confirm")
+
+
+def _deposit_description(deposit: Deposit) -> str:
+    if deposit.kind == Deposit.Kind.AUTO_RECHARGE:
+        return f"Auto-recharge by card ({deposit.card_label})"
+    return f"Credit added by card ({deposit.card_label})"
+
+
+def deposit_apply_intent(
+    *, deposit: Deposit | int, intent: stripe_gateway.Intent, now: dt.datetime, source: str
+) -> Deposit:
+    """Bring a deposit in line with what Stripe says about its PaymentIntent; credit the balance
+    once (key ``stripe:<payment intent id>``) if it succeeded. Safe to call from any path, any
+    number of times, concurrently."""
+    deposit_id = deposit if isinstance(deposit, int) else deposit.pk
+    current = Deposit.objects.get(pk=deposit_id)
+    card: stripe_gateway.Card | None = None
+    if intent.status == "succeeded" and not current.card_last4 and intent.payment_method:
+        try:  # before taking the lock: the card's brand and last 4 digits for the history
+            card = stripe_gateway.payment_method_retrieve(intent.payment_method)
+        except DomainError:
+            card = None
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().get(pk=deposit_id)
+        if locked.status == Deposit.Status.SUCCEEDED:
+            return locked
+        if locked.stripe_payment_intent_id and locked.stripe_payment_intent_id != intent.id:
+            raise DomainError(
+                f"Deposit {locked.pk} is paid by {locked.stripe_payment_intent_id}, "
+                f"not {intent.id}.",
+                code="intent_mismatch",
+            )
+        if intent.metadata.get("deposit_id", str(locked.pk)) != str(locked.pk):
+            raise DomainError(
+                f"PaymentIntent {intent.id} belongs to another deposit.", code="intent_mismatch"
+            )
+        locked.stripe_payment_intent_id = intent.id
+        locked.stripe_payment_method_id = locked.stripe_payment_method_id or intent.payment_method
+        if card is not None:
+            locked.card_brand, locked.card_last4 = card.brand, card.last4
+        locked.updated_at = now
+        if intent.status == "succeeded":
+            if intent.amount != to_minor_units(locked.amount) or (
+                intent.currency != settings.BILLING_CURRENCY
+            ):
+                raise DomainError(
+                    f"PaymentIntent {intent.id} is for {intent.amount} {intent.currency}, "
+                    f"deposit {locked.pk} for {locked.amount}.",
+                    code="amount_mismatch",
+                )
+            posting = ledger_post(
+                account=locked.account_id,
+                amount=locked.amount,
+                kind=locked.kind,
+                description=_deposit_description(locked),
+                idempotency_key=f"stripe:{intent.id}",
+                now=now,
+                source_type="deposit",
+                source_id=str(locked.pk),
+                metadata={
+                    "payment_intent": intent.id,
+                    "card_brand": locked.card_brand,
+                    "card_last4": locked.card_last4,
+                    "credited_by": source,
+                },
+            )
+            locked.status = Deposit.Status.SUCCEEDED
+            locked.ledger_entry = posting.entry
+            locked.stripe_charge_id = intent.charge_id
+            locked.failure_code = locked.failure_message = ""
+            locked.completed_at = now
+            locked.save()
+            if locked.kind == Deposit.Kind.AUTO_RECHARGE:
+                BillingProfile.objects.filter(account_id=locked.account_id).update(
+                    auto_recharge_declines=0,
+                    auto_recharge_retry_after=None,
+                    auto_recharge_note=(
+                        f"Last auto-recharge: {format_usd(locked.amount)} on "
+                        f"{_local_date(now, locked.account)}, paid."
+                    ),
+                )
+            if posting.created:
+                logger.info("deposit %s credited via %s (%s)", locked.pk, source, intent.id)
+                transaction.on_commit(lambda: _deposit_receipt(locked.pk))
+                transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+            return locked
+        if intent.status == "requires_action":
+            locked.status = Deposit.Status.REQUIRES_ACTION
+            locked.failure_code = "authentication_required"
+            locked.failure_message = "Your bank asked you to confirm this payment."
+        elif intent.status in ("requires_payment_method", "canceled"):
+            locked.status = Deposit.Status.FAILED
+            locked.failure_code = intent.error_code or intent.status
+            locked.failure_message = intent.error_message or "The payment was not completed."
+            locked.completed_at = now
+            transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+        else:
+            locked.status = Deposit.Status.PROCESSING
+        locked.save()
+        return locked
+
+
+def deposit_refresh(*, deposit: Deposit, now: dt.datetime, source: str = "return") -> Deposit:
+    """Ask Stripe for the deposit's PaymentIntent and apply it (the return page)."""
+    if deposit.status == Deposit.Status.SUCCEEDED or not deposit.stripe_payment_intent_id:
+        return deposit
+    intent = stripe_gateway.payment_intent_retrieve(deposit.stripe_payment_intent_id)
+    return deposit_apply_intent(deposit=deposit, intent=intent, now=now, source=source)
+
+
+def _deposit_receipt(deposit_id: int) -> None:
+    deposit = Deposit.objects.select_related("account", "ledger_entry").get(pk=deposit_id)
+    what = "Auto-recharge" if deposit.kind == Deposit.Kind.AUTO_RECHARGE else "Payment"
+    try:
+        _mail_account(
+            deposit.account_id,
+            subject=f"Receipt: {format_usd(deposit.amount)} added to your balance",
+            template="billing/email/receipt.txt",
+            context={"deposit": deposit, "what": what, "entry": deposit.ledger_entry},
+        )
+    except Exception:
+        logger.exception("receipt for deposit %s not sent", deposit_id)
+
+
+def _deposit_forget_card(deposit_id: int) -> None:
+    """Detach a card the customer did not ask to keep, once its payment is over."""
+    deposit = Deposit.objects.get(pk=deposit_id)
+    if deposit.save_card or deposit.kind != Deposit.Kind.DEPOSIT:
+        return
+    pm = deposit.stripe_payment_method_id
+    if not pm or not deposit.stripe_setup_intent_id:
+        return  # paid with the saved card: keep it
+    if BillingProfile.objects.filter(payment_method_id=pm).exists():
+        return
+    try:
+        stripe_gateway.payment_method_detach(pm)
+    except DomainError:
+        logger.warning("could not detach card %s of deposit %s", pm, deposit_id)
+
+
+def billing_card_save(
+    *, account: Account, card: stripe_gateway.Card, now: dt.datetime
+) -> BillingProfile:
+    """Keep ``card`` as the account's card for auto-recharge (replacing any previous one)."""
+    profile = billing_profile_get(account=account)
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        previous = profile.payment_method_id
+        profile.payment_method_id = card.payment_method_id
+        profile.card_brand, profile.card_last4 = card.brand, card.last4
+        profile.card_exp_month, profile.card_exp_year = card.exp_month, card.exp_year
+        profile.auto_recharge_declines = 0
+        profile.auto_recharge_retry_after = None
+        profile.save()
+        if previous and previous != card.payment_method_id:
+            transaction.on_commit(lambda: _detach_quietly(previous))
+    return profile
+
+
+def _detach_quietly(payment_method_id: str) -> None:
+    try:
+        stripe_gateway.payment_method_detach(payment_method_id)
+    except DomainError:
+        logger.warning("could not detach card %s", payment_method_id)
+
+
+def billing_card_remove(*, account: Account, now: dt.datetime) -> BillingProfile:
+    """Forget the saved card (detached in Stripe) and turn auto-recharge off."""
+    profile = billing_profile_get(account=account)
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        previous = profile.payment_method_id
+        profile.payment_method_id = profile.card_brand = profile.card_last4 = ""
+        profile.card_exp_month = profile.card_exp_year = None
+        if profile.auto_recharge_enabled:
+            profile.auto_recharge_enabled = False
+            profile.auto_recharge_note = "Auto-recharge was turned off when the card was removed."
+        profile.save()
+        if previous:
+            transaction.on_commit(lambda: _detach_quietly(previous))
+    return profile
+
+
+# --- Webhook events --------------------------------------------------------------------------
+
+
+def stripe_event_record(*, payload: dict[str, Any], now: dt.datetime) -> StripeEvent:
+    """Store a verified event once by its Stripe id (redeliveries find the stored row)."""
+    event, _created = StripeEvent.objects.get_or_create(
+        event_id=str(payload["id"]),
+        defaults={"type": str(payload["type"])[:100], "payload": payload, "received_at": now},
+    )
+    return event
+
+
+def _deposit_for_intent(intent: stripe_gateway.Intent) -> Deposit | None:
+    deposit_id = intent.metadata.get("deposit_id", "")
+    if deposit_id.isdigit():
+        deposit = Deposit.objects.filter(pk=int(deposit_id)).first()
+        if deposit is not None and intent.metadata.get("account_id") in (
+            None,
+            str(deposit.account_id),
+        ):
+            return deposit
+    return Deposit.objects.filter(stripe_payment_intent_id=intent.id).first()
+
+
+def _deposit_for_charge(payment_intent_id: str, charge_id: str) -> Deposit | None:
+    if payment_intent_id:
+        deposit = Deposit.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        if deposit is not None:
+            return deposit
+    if charge_id:
+        return Deposit.objects.filter(stripe_charge_id=charge_id).first()
+    return None
+
+
+def _on_payment_intent(obj: dict[str, Any], now: dt.datetime) -> str:
+    intent = stripe_gateway.intent_from(obj)
+    deposit = _deposit_for_intent(intent)
+    if deposit is None:
+        return f"No deposit in the portal for {intent.id}."
+    deposit_apply_intent(deposit=deposit, intent=intent, now=now, source="webhook")
+    return ""
+
+
+def _on_charge_refunded(obj: dict[str, Any], now: dt.datetime) -> str:
+    charge_id = str(obj.get("id") or "")
+    payment_intent_id = stripe_gateway._id(obj.get("payment_intent"))
+    refunded_cents = int(obj.get("amount_refunded") or 0)
+    deposit = _deposit_for_charge(payment_intent_id, charge_id)
+    if deposit is None:
+        return f"No deposit in the portal for charge {charge_id}."
+    deposit_refund_record(
+        deposit=deposit,
+        charge_id=charge_id,
+        refunded_total=from_minor_units(refunded_cents),
+        now=now,
+    )
+    return ""
+
+
+def _on_dispute_created(obj: dict[str, Any], now: dt.datetime) -> str:
+    charge_id = stripe_gateway._id(obj.get("charge"))
+    payment_intent_id = stripe_gateway._id(obj.get("payment_intent"))
+    deposit = _deposit_for_charge(payment_intent_id, charge_id)
+    if deposit is None:
+        return f"No deposit in the portal for charge {charge_id}."
+    deposit_dispute_record(
+        deposit=deposit,
+        dispute_id=str(obj["id"]),
+        amount=from_minor_units(int(obj.get("amount") or 0)),
+        reason=str(obj.get("reason") or ""),
+        now=now,
+    )
+    return ""
+
+
+_EVENT_HANDLERS = {
+    "payment_intent.succeeded": _on_payment_intent,
+    "payment_intent.payment_failed": _on_payment_intent,
+    "payment_intent.requires_action": _on_payment_intent,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+}
+
+
+def stripe_event_process(*, event_id: str, now: dt.datetime) -> StripeEvent:
+    """Process a stored event in one transaction. Processed or ignored events are left alone,
+    failed ones may be processed again (Stripe's retry, or staff in the admin)."""
+    try:
+        with transaction.atomic():
+            event = StripeEvent.objects.select_for_update().get(event_id=event_id)
+            if event.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
+                return event
+            event.attempts += 1
+            handler = _EVENT_HANDLERS.get(event.type)
+            if handler is None:
+                event.status, event.error = StripeEvent.Status.IGNORED, ""
+            else:
+                note = handler(event.payload["data"]["object"], now)
+                event.status = StripeEvent.Status.IGNORED if note else StripeEvent.Status.PROCESSED
+                event.error = note
+            event.processed_at = now
+            event.save()
+            return event
+    except Exception as exc:
+        logger.exception("stripe event %s failed", event_id)
+        StripeEvent.objects.filter(event_id=event_id).update(
+            status=StripeEvent.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            attempts=models.F("attempts") + 1,
+        )
+        raise
+
+
+def deposit_refund_record(
+    *, deposit: Deposit, charge_id: str, refunded_total: Decimal, now: dt.datetime
+) -> LedgerEntry | None:
+    """Debit what Stripe refunded on a credited payment and was not debited yet. Stripe reports
+    the cumulative amount refunded, so the key is per (charge, cumulative amount)."""
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
+        if locked.status != Deposit.Status.SUCCEEDED:
+            logger.warning("refund for deposit %s that was never credited", locked.pk)
+            return None
+        total = money(min(refunded_total, locked.amount))
+        delta = money(total - locked.refunded_amount)
+        if delta <= 0:
+            return None
+        posting = ledger_post(
+            account=locked.account_id,
+            amount=-delta,
+            kind=LedgerEntry.Kind.REFUND,
+            description=(
+                f"Refund of card payment of {_local_date(locked.created_at, locked.account)} "
+                f"({locked.card_label})"
+            ),
+            idempotency_key=f"stripe:refund:{charge_id}:{to_minor_units(total)}",
+            now=now,
+            source_type="deposit",
+            source_id=str(locked.pk),
+            metadata={"charge": charge_id, "refunded_total": str(total)},
+        )
+        locked.refunded_amount = total
+        locked.updated_at = now
+        locked.save(update_fields=["refunded_amount", "updated_at"])
+        return posting.entry
+
+
+def deposit_dispute_record(
+    *, deposit: Deposit, dispute_id: str, amount: Decimal, reason: str, now: dt.datetime
+) -> LedgerEntry | None:
+    """A chargeback: debit the disputed amount once per Stripe dispute."""
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
+        if locked.status != Deposit.Status.SUCCEEDED:
+            logger.warning("dispute for deposit %s that was never credited", locked.pk)
+            return None
+        posting = ledger_post(
+            account=locked.account_id,
+            amount=-money(amount),
+            kind=LedgerEntry.Kind.DISPUTE,
+            description=(
+                f"Card payment of {_local_date(locked.created_at, locked.account)} disputed "
+                f"with the card issuer ({locked.card_label})"
+            ),
+            idempotency_key=f"stripe:dispute:{dispute_id}",
+            now=now,
+            source_type="deposit",
+            source_id=str(locked.pk),
+            metadata={"dispute": dispute_id, "reason": reason},
+        )
+        return posting.entry
+
+
+# --- Reconciliation --------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    credited: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+
+
+def stripe_reconcile(*, now: dt.datetime, days: int | None = None) -> ReconcileReport:
+    """Daily: credit succeeded PaymentIntents of the last days that have no ledger entry (a
+    webhook that never came), close abandoned deposits, and e-mail staff any mismatch."""
+    since = now - dt.timedelta(days=days or settings.BILLING_RECONCILE_DAYS)
+    report = ReconcileReport()
+
+    def apply(deposit: Deposit, intent: stripe_gateway.Intent) -> None:
+        before = deposit.status
+        try:
+            after = deposit_apply_intent(
+                deposit=deposit, intent=intent, now=now, source="reconciliation"
+            )
+        except DomainError as exc:
+            report.mismatches.append(f"deposit {deposit.pk} / {intent.id}: {exc.message}")
+            return
+        if after.status == Deposit.Status.SUCCEEDED and before != Deposit.Status.SUCCEEDED:
+            report.credited.append(intent.id)
+
+    open_deposits = (
+        Deposit.objects.filter(created_at__gte=since)
+        .exclude(status=Deposit.Status.SUCCEEDED)
+        .exclude(stripe_payment_intent_id="")
+    )
+    for deposit in open_deposits:
+        report.checked += 1
+        try:
+            intent = stripe_gateway.payment_intent_retrieve(deposit.stripe_payment_intent_id)
+        except DomainError as exc:
+            report.mismatches.append(f"deposit {deposit.pk}: {exc.message}")
+            continue
+        apply(deposit, intent)
+
+    for intent in stripe_gateway.payment_intents_since(int(since.timestamp())):
+        report.checked += 1
+        if intent.status != "succeeded":
+            continue
+        entry = LedgerEntry.objects.filter(idempotency_key=f"stripe:{intent.id}").first()
+        if entry is not None:
+            if to_minor_units(entry.amount) != intent.amount:
+                report.mismatches.append(
+                    f"{intent.id}: Stripe {intent.amount} cents, ledger {entry.amount}"
+                )
+            continue
+        found = _deposit_for_intent(intent)
+        if found is None:
+            report.mismatches.append(
+                f"{intent.id}: succeeded payment of {intent.amount} cents with no deposit"
+            )
+            continue
+        apply(found, intent)
+
+    stale = Deposit.objects.filter(
+        status__in=Deposit.OPEN_STATUSES,
+        stripe_payment_intent_id="",
+        created_at__lt=now - OPEN_DEPOSIT_STALE_AFTER,
+    )
+    for deposit in stale:
+        _deposit_fail(deposit, code="abandoned", message="The payment was not completed.", now=now)
+        report.closed.append(str(deposit.pk))
+
+    if report.mismatches:
+        logger.error("stripe reconciliation mismatches: %s", report.mismatches)
+        if settings.STAFF_ALERT_EMAILS:
+            send_mail(
+                subject=f"[Control Center] Stripe reconciliation: {len(report.mismatches)} "
+                "mismatch(es)",
+                message="\n".join(report.mismatches),
+                from_email=None,
+                recipient_list=settings.STAFF_ALERT_EMAILS,
+            )
+    logger.info(
+        "stripe reconciliation: checked=%s credited=%s closed=%s mismatches=%s",
+        report.checked,
+        len(report.credited),
+        len(report.closed),
+        len(report.mismatches),
+    )
+    return report
+
+
+# --- Auto-recharge and low-balance alerts ----------------------------------------------------
+
+
+def auto_recharge_configure(
+    *,
+    account: Account,
+    enabled: bool,
+    threshold: Decimal,
+    amount: Decimal,
+    low_balance_threshold: Decimal | None,
+    now: dt.datetime,
+) -> BillingProfile:
+    """The customer's auto-recharge and alert settings."""
+    amount = deposit_amount_check(amount)
+    threshold = money(threshold)
+    if threshold < 0:
+        raise DomainError("The threshold cannot be negative.", code="bad_threshold")
+    if low_balance_threshold is not None and low_balance_threshold < 0:
+        raise DomainError("The alert threshold cannot be negative.", code="bad_threshold")
+    profile = billing_profile_get(account=account)
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if enabled and not profile.payment_method_id:
+            raise DomainError(
+                "Save a card first: add credit and tick “Keep this card for auto-recharge”.",
+                code="no_saved_card",
+            )
+        if enabled and not profile.auto_recharge_enabled:
+            profile.auto_recharge_declines = 0
+            profile.auto_recharge_retry_after = None
+            profile.auto_recharge_note = ""
+        profile.auto_recharge_enabled = enabled
+        profile.auto_recharge_threshold = threshold
+        profile.auto_recharge_amount = amount
+        if profile.low_balance_threshold != low_balance_threshold:
+            profile.low_balance_threshold = (
+                money(low_balance_threshold) if low_balance_threshold is not None else None
+            )
+            profile.low_balance_alerted = False
+        profile.save()
+    account.refresh_from_db(fields=["balance"])
+    if enabled and account.balance < threshold:
+        _enqueue_auto_recharge(account.pk)
+    return profile
+
+
+def _enqueue_auto_recharge(account_id: int) -> None:
+    from billing import tasks
+
+    transaction.on_commit(lambda: tasks.auto_recharge_run.delay(account_id))
+
+
+def auto_recharge_caps(profile: BillingProfile) -> tuple[Decimal, Decimal]:
+    daily = profile.auto_recharge_daily_cap
+    monthly = profile.auto_recharge_monthly_cap
+    return (
+        money(daily if daily is not None else settings.BILLING_AUTO_RECHARGE_DAILY_CAP),
+        money(monthly if monthly is not None else settings.BILLING_AUTO_RECHARGE_MONTHLY_CAP),
+    )
+
+
+def _auto_recharged_since(account_id: int, since: dt.datetime) -> Decimal:
+    total = Deposit.objects.filter(
+        account_id=account_id,
+        kind=Deposit.Kind.AUTO_RECHARGE,
+        status__in=[*Deposit.OPEN_STATUSES, Deposit.Status.SUCCEEDED],
+        created_at__gte=since,
+    ).aggregate(s=models.Sum("amount"))["s"]
+    return money(total if total is not None else Decimal(0))
+
+
+def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
+    """One off-session recharge if the account is below its threshold. The profile row lock and
+    the "no open attempt" check make it at most one attempt in flight per account; each attempt
+    is a Deposit whose key is the Stripe idempotency key. Returns the attempt, or None."""
+    with transaction.atomic():
+        profile = (
+            BillingProfile.objects.select_for_update()
+            .select_related("account")
+            .filter(account_id=account_id)
+            .first()
+        )
+        if profile is None or not profile.auto_recharge_enabled or not profile.payment_method_id:
+            return None
+        account = profile.account
+        if account.status == Account.Status.CLOSED:
+            return None
+        if account.balance >= profile.auto_recharge_threshold:
+            return None
+        if profile.auto_recharge_retry_after and now < profile.auto_recharge_retry_after:
+            return None
+        if Deposit.objects.filter(
+            account_id=account_id,
+            kind=Deposit.Kind.AUTO_RECHARGE,
+            status__in=Deposit.OPEN_STATUSES,
+        ).exists():
+            return None
+        amount = money(profile.auto_recharge_amount)
+        daily_cap, monthly_cap = auto_recharge_caps(profile)
+        local = now.astimezone(account.tz)
+        day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        month_start = day_start.replace(day=1)
+        if _auto_recharged_since(account_id, day_start) + amount > daily_cap:
+            note = (
+                f"Auto-recharge paused: the daily limit of {format_usd(daily_cap)} is reached. "
+                "Add credit by card, or it resumes tomorrow."
+            )
+        elif _auto_recharged_since(account_id, month_start) + amount > monthly_cap:
+            note = (
+                f"Auto-recharge paused: the monthly limit of {format_usd(monthly_cap)} is "
+                "reached. Add credit by card, or it resumes next month."
+            )
+        else:
+            note = ""
+        if note:
+            if profile.auto_recharge_note != note:
+                profile.auto_recharge_note = note
+                profile.save(update_fields=["auto_recharge_note", "updated_at"])
+            logger.info("auto-recharge capped for account %s", account_id)
+            return None
+        deposit = Deposit.objects.create(
+            account_id=account_id,
+            kind=Deposit.Kind.AUTO_RECHARGE,
+            amount=amount,
+            status=Deposit.Status.PROCESSING,
+            key=uuid.uuid4(),
+            stripe_payment_method_id=profile.payment_method_id,
+            card_brand=profile.card_brand,
+            card_last4=profile.card_last4,
+            created_at=now,
+            updated_at=now,
+        )
+        customer = profile.stripe_customer_id
+    try:
+        intent = stripe_gateway.payment_intent_create(
+            amount_cents=to_minor_units(amount),
+            customer=customer,
+            payment_method=deposit.stripe_payment_method_id,
+            metadata=_deposit_metadata(deposit),
+            idempotency_key=deposit.stripe_idempotency_key,
+            off_session=True,
+        )
+    except stripe_gateway.CardDeclined as exc:
+        if exc.code == "authentication_required":
+            return _auto_recharge_needs_action(deposit, exc.payment_intent_id, now)
+        deposit = _deposit_fail(
+            deposit,
+            code=exc.code,
+            message=exc.message,
+            now=now,
+            payment_intent_id=exc.payment_intent_id,
+        )
+        _auto_recharge_declined(deposit, now)
+        return deposit
+    except stripe_gateway.GatewayError as exc:
+        deposit = _deposit_fail(deposit, code=exc.code, message=exc.message, now=now)
+        BillingProfile.objects.filter(account_id=account_id).update(
+            auto_recharge_retry_after=now + AUTO_RECHARGE_ERROR_WAIT
+        )
+        return deposit
+    deposit = deposit_apply_intent(deposit=deposit, intent=intent, now=now, source="auto_recharge")
+    if deposit.status == Deposit.Status.REQUIRES_ACTION:
+        return _auto_recharge_needs_action(deposit, intent.id, now)
+    if deposit.status == Deposit.Status.FAILED:
+        _auto_recharge_declined(deposit, now)
+    return deposit
+
+
+def _auto_recharge_needs_action(
+    deposit: Deposit, payment_intent_id: str, now: dt.datetime
+) -> Deposit:
+    """The bank wants the customer present: charge nothing now, e-mail a link to finish."""
+    with transaction.atomic():
+        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
+        if locked.status == Deposit.Status.SUCCEEDED:
+            return locked
+        locked.status = Deposit.Status.REQUIRES_ACTION
+        locked.failure_code = "authentication_required"
+        locked.failure_message = "Your bank asked you to confirm this payment."
+        if payment_intent_id and not locked.stripe_payment_intent_id:
+            locked.stripe_payment_intent_id = payment_intent_id
+        locked.updated_at = now
+        locked.save()
+        link = settings.SITE_URL + reverse("billing:deposit_authenticate", args=[locked.pk])
+        BillingProfile.objects.filter(account_id=locked.account_id).update(
+            auto_recharge_retry_after=now + AUTO_RECHARGE_ACTION_WAIT,
+            auto_recharge_note=(
+                f"Your bank asked you to confirm the auto-recharge of "
+                f"{format_usd(locked.amount)}: we e-mailed you a link to do it."
+            ),
+        )
+        transaction.on_commit(
+            lambda: _mail_account(
+                locked.account_id,
+                subject=f"Please confirm your auto-recharge of {format_usd(locked.amount)}",
+                template="billing/email/auto_recharge_action.txt",
+                context={"deposit": locked, "link": link},
+            )
+        )
+    return locked
+
+
+def _auto_recharge_declined(deposit: Deposit, now: dt.datetime) -> None:
+    """Back off after a decline; the third in a row turns auto-recharge off and tells the
+    customer."""
+    with transaction.atomic():
+        profile = BillingProfile.objects.select_for_update().get(account_id=deposit.account_id)
+        profile.auto_recharge_declines += 1
+        declines = profile.auto_recharge_declines
+        reason = deposit.failure_message or "The card was declined."
+        if declines >= AUTO_RECHARGE_MAX_DECLINES:
+            profile.auto_recharge_enabled = False
+            profile.auto_recharge_retry_after = None
+            profile.auto_recharge_note = (
+                f"Auto-recharge was turned off after {declines} declined payments "
+                f"({reason}). Update your card and turn it on again."
+            )
+            transaction.on_commit(
+                lambda: _mail_account(
+                    deposit.account_id,
+                    subject="Auto-recharge has been turned off",
+                    template="billing/email/auto_recharge_disabled.txt",
+                    context={"deposit": deposit, "declines": declines, "reason": reason},
+                )
+            )
+        else:
+            wait = AUTO_RECHARGE_BACKOFF[min(declines, len(AUTO_RECHARGE_BACKOFF)) - 1]
+            profile.auto_recharge_retry_after = now + wait
+            hours = int(wait.total_seconds() // 3600)
+            profile.auto_recharge_note = (
+                f"Auto-recharge of {format_usd(deposit.amount)} was declined ({reason}). "
+                f"We will try again in {hours} hour{'s' if hours != 1 else ''}."
+            )
+        profile.save()
+
+
+def auto_recharge_resolve_stale(*, now: dt.datetime) -> int:
+    """Open auto-recharge attempts left behind by a killed worker: ask Stripe, or close them."""
+    count = 0
+    stale = Deposit.objects.filter(
+        kind=Deposit.Kind.AUTO_RECHARGE,
+        status__in=Deposit.OPEN_STATUSES,
+        updated_at__lt=now - OPEN_DEPOSIT_STALE_AFTER,
+    )
+    for deposit in stale:
+        count += 1
+        if deposit.stripe_payment_intent_id:
+            try:
+                deposit_refresh(deposit=deposit, now=now, source="auto_recharge_scan")
+            except DomainError:
+                logger.warning("stale auto-recharge %s: Stripe not answering", deposit.pk)
+        else:
+            _deposit_fail(
+                deposit, code="interrupted", message="The attempt was interrupted.", now=now
+            )
+    return count
+
+
+def low_balance_check(*, account_id: int, now: dt.datetime) -> bool:
+    """E-mail once per crossing below the customer's alert threshold; re-arm above it.
+    Returns True when an alert was sent."""
+    with transaction.atomic():
+        profile = (
+            BillingProfile.objects.select_for_update()
+            .select_related("account")
+            .filter(account_id=account_id)
+            .first()
+        )
+        if profile is None or profile.low_balance_threshold is None:
+            return False
+        balance = Account.objects.values_list("balance", flat=True).get(pk=account_id)
+        threshold = profile.low_balance_threshold
+        if balance >= threshold:
+            if profile.low_balance_alerted:
+                profile.low_balance_alerted = False
+                profile.save(update_fields=["low_balance_alerted", "updated_at"])
+            return False
+        if profile.low_balance_alerted:
+            return False
+        profile.low_balance_alerted = True
+        profile.save(update_fields=["low_balance_alerted", "updated_at"])
+        context = {
+            "balance": format_usd(balance),
+            "threshold": format_usd(threshold),
+            "auto_recharge": profile.auto_recharge_enabled,
+            "link": settings.SITE_URL + reverse("billing:per_minute"),
+        }
+        transaction.on_commit(
+            lambda: _mail_account(
+                account_id,
+                subject=f"Your balance is low: {context['balance']}",
+                template="billing/email/low_balance.txt",
+                context=context,
+            )
+        )
+    return True
+
+
+def deposit_payment_secret(*, deposit: Deposit) -> tuple[str, str]:
+    """(client secret, status) of the deposit's PaymentIntent, for Stripe.js to finish 3-D
+    Secure in the customer's browser."""
+    if not deposit.stripe_payment_intent_id:
+        raise DomainError("This payment has not reached the card processor.", code="no_intent")
+    intent = stripe_gateway.payment_intent_retrieve(deposit.stripe_payment_intent_id)
+    return intent.client_secret, intent.status
 
 
 # --- Rating: calls, authorizations, rate decks, plans, API clients ----------------------------
@@ -661,9 +1652,10 @@ def rate_deck_parse(csv_file: TextIO) -> list[Rate]:
         line = reader.line_num
         if not any(v.strip() for v in values):
             continue
-        if len(values) != len(header):
+        if len(values) > len(header):
             problems.append(f"line {line}: {len(values)} fields, the header has {len(header)}")
             continue
+        values += [""] * (len(header) - len(values))  # trailing optional columns left out
         try:
             rate = _rate_row({k: v.strip() for k, v in zip(header, values, strict=True)})
         except ValueError as exc:

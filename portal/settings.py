@@ -185,6 +185,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    "billing-reservation-expire": {
+        "task": "billing.tasks.reservation_expire",
+        "schedule": crontab(minute="*"),
+    },
+    "billing-auto-recharge-scan": {
+        "task": "billing.tasks.auto_recharge_scan",
+        "schedule": crontab(minute="*/10"),
+    },
+    "billing-low-balance-scan": {
+        "task": "billing.tasks.low_balance_scan",
+        "schedule": crontab(minute="7,37"),
+    },
+    "billing-stripe-reconcile": {
+        "task": "billing.tasks.stripe_reconcile",
+        "schedule": crontab(hour="3", minute="15"),
+    },
 }
 
 # --- I18N, time ------------------------------------------------------------------------------
@@ -240,6 +256,26 @@ STRIPE_JS_URL = os.environ.get(
 BILLING_CURRENCY = "usd"
 BILLING_MIN_DEPOSIT = Decimal(os.environ.get("BILLING_MIN_DEPOSIT", "5.00"))
 BILLING_MAX_DEPOSIT = Decimal(os.environ.get("BILLING_MAX_DEPOSIT", "500.00"))
+# Rating: numbers without a country code are read in this region; the longest call the
+# authorize API allows; Asterisk dcontext → direction for `import_cdrs` (unknown contexts are
+# rejected rows).
+BILLING_DEFAULT_REGION = os.environ.get("BILLING_DEFAULT_REGION", "US")
+BILLING_MAX_CALL_SECONDS = int(os.environ.get("BILLING_MAX_CALL_SECONDS", str(4 * 3600)))
+BILLING_CDR_CONTEXTS = {
+    "from-internal": "outbound",
+    "from-trunk": "inbound",
+    "from-pstn": "inbound",
+    "from-did": "inbound",
+}
+# Auto-recharge limits per account (staff may set other caps per account in the admin).
+BILLING_AUTO_RECHARGE_DAILY_CAP = Decimal(
+    os.environ.get("BILLING_AUTO_RECHARGE_DAILY_CAP", "500.00")
+)
+BILLING_AUTO_RECHARGE_MONTHLY_CAP = Decimal(
+    os.environ.get("BILLING_AUTO_RECHARGE_MONTHLY_CAP", "2000.00")
+)
+# The daily reconciliation looks at Stripe payments of this many past days.
+BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

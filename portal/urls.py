@@ -20,5 +20,6 @@ urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("", include("billing.urls")),
     path("api/v1/", include("billing.api_urls")),
+    path("", include("billing.stripe_urls")),
     path("", include("trunking.urls")),
 ]

@@ -87,3 +87,41 @@ def control_center_urls(resolver: URLResolver | None = None) -> list[CatalogURL]
         name = ":".join((*namespaces, pattern.name))
         found.setdefault(name, CatalogURL(name=name, kwargs=kwargs))
     return sorted(found.values(), key=lambda url: url.name)
+
+
+# --- Prepaid balance (issue 4) ---------------------------------------------------------------
+
+
+def _make_deposit(account: Account) -> int:
+    """A finished card payment of the account (its pages answer without calling Stripe)."""
+    import uuid
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing.models import Deposit
+
+    now = timezone.now()
+    deposit = Deposit.objects.create(
+        account=account,
+        amount=Decimal("5.00"),
+        status=Deposit.Status.SUCCEEDED,
+        key=uuid.uuid4(),
+        card_brand="visa",
+        card_last4="4242",
+        created_at=now,
+        updated_at=now,
+        completed_at=now,
+    )
+    return deposit.pk
+
+
+OBJECT_MAKERS["deposit_id"] = _make_deposit
+POST_ONLY.update(
+    {
+        "billing:add_credit",
+        "billing:deposit_confirm",
+        "billing:auto_recharge",
+        "billing:card_remove",
+    }
+)
