@@ -10,11 +10,30 @@ from django.utils import timezone as djtz
 from portal import services
 from portal.models import User
 
-COMMON_TIMEZONES = sorted(
-    tz
-    for tz in zoneinfo.available_timezones()
-    if "/" in tz and not tz.startswith(("Etc/", "SystemV/"))
-)
+
+def _alias_zones() -> set[str]:
+    """Backward-compatible alias names (US/Eastern, Asia/Calcutta…) from the system tzdata,
+    where it is there: customers pick from the canonical names only."""
+    try:
+        with open("/usr/share/zoneinfo/tzdata.zi", encoding="utf-8") as source:
+            return {line.split()[2] for line in source if line.startswith("L ")}
+    except OSError:
+        return set()
+
+
+_ALIASES = _alias_zones()
+COMMON_TIMEZONES = [
+    *sorted(
+        tz
+        for tz in zoneinfo.available_timezones()
+        if "/" in tz
+        and tz not in _ALIASES
+        and not tz.startswith(
+            ("Etc/", "SystemV/", "US/", "Canada/", "Brazil/", "Mexico/", "Chile/")
+        )
+    ),
+    "UTC",
+]
 TIMEZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in COMMON_TIMEZONES]
 
 
