@@ -9,6 +9,7 @@ from django import template
 from django.utils.html import format_html
 
 from billing.money import format_usd
+from billing.numbers import pretty
 
 register = template.Library()
 
@@ -85,3 +86,22 @@ def billing_blocks(initial: int, increment: int) -> str:
     if initial == increment:
         return f"billed in blocks of {increment} s"
     return f"first {initial} s, then every {increment} s"
+
+
+@register.filter
+def phone(number: str | None) -> str:
+    """``+4930901820`` → ``+49 30 901820``; extensions and anything unparseable unchanged."""
+    if not number:
+        return ""
+    if not number.startswith("+"):
+        return number
+    return pretty(number)
+
+
+@register.filter
+def call_charge(value: Decimal | None) -> str:
+    """A call's charge: ``$0.00`` when free, else 4 places like its explanation (``$0.0750``)."""
+    if value is None:
+        return ""
+    amount = Decimal(value)
+    return "$0.00" if amount == 0 else format_usd(amount, places=4)

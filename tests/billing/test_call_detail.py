@@ -35,7 +35,7 @@ def test_shows_the_charge_split_and_explanation(customer_client: Client, account
     response = customer_client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Call to +4930123456" in html
+    assert "Call to +49 30 123456" in html
     assert "Germany landline" in html
     assert "3 min overage at $0.0250/min = $0.0750" in html
     assert "4:50" in html  # talk time
@@ -50,7 +50,7 @@ def test_incoming_call_names_the_did_and_its_group(customer_client: Client, acco
     did = DIDFactory(account=account, group=group, number="+14065550100")
     call = CallFactory(account=account, direction="inbound", to_number=did.number, did=did)
     html = customer_client.get(reverse("billing:call_detail", args=[call.pk])).content.decode()
-    assert "+14065550100 (Test PN group)" in html
+    assert "+1 406-555-0100 (Test PN group)" in html
     assert "Incoming" in html
 
 

@@ -36,14 +36,14 @@ def test_lists_dids_with_their_billing_and_extensions(customer_client: Client, a
     assert response.status_code == 200
     html = " ".join(response.content.decode().split())
     assert reverse("billing:numbers") == "/numbers/"
-    assert "+12025550123" in html and "Main line" in html and "USA standard" in html
+    assert "+1 202-555-0123" in html and "Main line" in html and "USA standard" in html
     assert "Included in plan" in html
-    assert "+14065550100" in html and "Test PN group" in html
+    assert "+1 406-555-0100" in html and "Test PN group" in html
     assert "Billed per minute" in html and "$0.0450/min" in html
     assert "does not use included minutes" in html
     assert "up to 300 min a month, then $0.0200/min" in html
     assert "Reception" in html and ">102<" in html
-    assert "+12025559999" not in html and "Not ours" not in html
+    assert "+1 202-555-9999" not in html and "Not ours" not in html
     assert "porting" not in html.lower() and "port a number" not in html.lower()
 
 

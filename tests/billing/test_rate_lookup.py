@@ -62,7 +62,7 @@ def test_cyprus_is_billed_at_its_deck_rate(customer_client: Client, starter) -> 
     assert "$0.0600/min" in html
     assert "Included in your plan</span>" not in html
     assert "Not included in your plan's minutes" in html
-    assert "billed per started minute" in html
+    assert "Billed per started minute" in html
 
 
 def test_uk_mobile_is_billed_at_the_deck_rate(customer_client: Client, starter) -> None:
@@ -86,7 +86,7 @@ def test_connection_fee_and_blocks_are_shown(customer_client: Client, account, s
     html = lookup(customer_client, "+35722123456")
     assert "Cyprus premium route" in html
     assert "$0.1234/min" in html
-    assert "first 30 s, then every 6 s, plus $0.05 per answered call" in html
+    assert "First 30 s, then every 6 s, plus $0.05 per answered call" in html
 
 
 def test_own_extension_is_free(customer_client: Client, account, starter) -> None:
