@@ -373,7 +373,7 @@ def _deposit_fail(
         locked.updated_at = now
         locked.completed_at = now
         locked.save()
-        transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+        transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
     return locked
 
 
@@ -412,8 +412,6 @@ def deposit_confirm(*, deposit: Deposit, setup_intent_id: str, now: dt.datetime)
     deposit.stripe_payment_method_id = payment_method
     deposit.card_brand, deposit.card_last4 = card.brand, card.last4
     deposit.save(update_fields=["stripe_payment_method_id", "card_brand", "card_last4"])
-    if deposit.save_card:
-        billing_card_save(account=account, card=card, now=now)
     try:
         intent = stripe_gateway.payment_intent_create(
             amount_cents=to_minor_units(deposit.amount),
@@ -518,7 +516,7 @@ def deposit_apply_intent(
             if posting.created:
                 logger.info("deposit %s credited via %s (%s)", locked.pk, source, intent.id)
                 transaction.on_commit(lambda: _deposit_receipt(locked.pk))
-                transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+                transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
             return locked
         if intent.status == "requires_action":
             locked.status = Deposit.Status.REQUIRES_ACTION
@@ -529,7 +527,7 @@ def deposit_apply_intent(
             locked.failure_code = intent.error_code or intent.status
             locked.failure_message = intent.error_message or "The payment was not completed."
             locked.completed_at = now
-            transaction.on_commit(lambda: _deposit_forget_card(locked.pk))
+            transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
         else:
             locked.status = Deposit.Status.PROCESSING
         locked.save()
@@ -558,20 +556,24 @@ def _deposit_receipt(deposit_id: int) -> None:
         logger.exception("receipt for deposit %s not sent", deposit_id)
 
 
-def _deposit_forget_card(deposit_id: int) -> None:
-    """Detach a card the customer did not ask to keep, once its payment is over."""
-    deposit = Deposit.objects.get(pk=deposit_id)
-    if deposit.save_card or deposit.kind != Deposit.Kind.DEPOSIT:
-        return
+def _deposit_card_after_payment(deposit_id: int) -> None:
+    """Once a payment with a newly entered card is over: keep the card if the customer asked to
+    and the payment succeeded; otherwise detach it from the Stripe Customer."""
+    deposit = Deposit.objects.select_related("account").get(pk=deposit_id)
     pm = deposit.stripe_payment_method_id
-    if not pm or not deposit.stripe_setup_intent_id:
-        return  # paid with the saved card: keep it
+    if deposit.kind != Deposit.Kind.DEPOSIT or not pm or not deposit.stripe_setup_intent_id:
+        return  # auto-recharge, or paid with the saved card: nothing to keep or forget
+    if deposit.status == Deposit.Status.SUCCEEDED and deposit.save_card:
+        try:
+            card = stripe_gateway.payment_method_retrieve(pm)
+        except DomainError:
+            logger.warning("deposit %s: card %s not saved, Stripe not answering", deposit_id, pm)
+            return
+        billing_card_save(account=deposit.account, card=card, now=deposit.updated_at)
+        return
     if BillingProfile.objects.filter(payment_method_id=pm).exists():
         return
-    try:
-        stripe_gateway.payment_method_detach(pm)
-    except DomainError:
-        logger.warning("could not detach card %s of deposit %s", pm, deposit_id)
+    _detach_quietly(pm)
 
 
 def billing_card_save(
