@@ -9,13 +9,16 @@ country and the line type from ``phonenumbers``. A number the library cannot tel
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers import PhoneNumberType, geocoder
+from phonenumbers import PhoneNumberType
 
 from portal.errors import DomainError
 
@@ -23,8 +26,18 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 _DIALLED = re.compile(r"^\+?[0-9]{1,20}$")
 _NANP_REGIONS = {"US", "CA"}
 
+# English country names by ISO code, extracted once from phonenumbers' geocoder locale data
+# (importing phonenumbers.geocoder loads all its geodata: ~5 s at every process start).
+_COUNTRY_NAMES_JSON = Path(__file__).parent / "data" / "country_names.json"
 # Names customers know; phonenumbers says "United States".
 _COUNTRY_NAMES = {"US": "USA"}
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    with _COUNTRY_NAMES_JSON.open(encoding="utf-8") as handle:
+        names: dict[str, str] = json.load(handle)
+    return names
 
 
 class LineType(StrEnum):
@@ -108,7 +121,7 @@ def normalize(number: str, *, region: str | None = None) -> str:
 def country_name(region: str) -> str:
     if region in _COUNTRY_NAMES:
         return _COUNTRY_NAMES[region]
-    name = geocoder._region_display_name(region, "en") if region else ""
+    name = _country_names().get(region, "") if region else ""
     return name or region or "Unknown country"
 
 

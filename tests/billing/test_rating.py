@@ -248,3 +248,13 @@ def test_included_plus_paid_is_billable(
     assert r.charge == r.charge.quantize(Decimal("0.0001"))
     if r.paid_seconds == 0:
         assert r.charge == 0
+
+
+def test_every_region_has_a_country_name() -> None:
+    import phonenumbers
+
+    from billing.numbers import country_name
+
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        assert country_name(region) not in ("", region), region
+    assert country_name("GB") == "United Kingdom"
