@@ -18,8 +18,10 @@ from billing.models import (
     AccountPlan,
     AccountRating,
     ApiClient,
+    BillingProfile,
     Call,
     CallReservation,
+    Deposit,
     DIDGroup,
     Extension,
     IncludedDestination,
@@ -27,8 +29,15 @@ from billing.models import (
     Rate,
     RateDeck,
     ServicePlan,
+    StripeEvent,
 )
-from billing.services import account_plan_set, api_client_create, ledger_adjust, rate_deck_import
+from billing.services import (
+    account_plan_set,
+    api_client_create,
+    ledger_adjust,
+    rate_deck_import,
+    stripe_event_process,
+)
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -392,3 +401,119 @@ class CallReservationAdmin(ReadOnlyAdmin):
     search_fields = ("=call_id", "=account__code", "to_number")
     list_select_related = ("account",)
     readonly_fields = [f.name for f in CallReservation._meta.fields]
+
+
+# --- Prepaid balance (issue 4): payment settings, card payments, Stripe events ---------------
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    """Staff set the auto-recharge caps here; the customer sets the rest on the Per Minute page."""
+
+    list_display = (
+        "account",
+        "auto_recharge_enabled",
+        "auto_recharge_threshold",
+        "auto_recharge_amount",
+        "auto_recharge_daily_cap",
+        "auto_recharge_monthly_cap",
+        "auto_recharge_declines",
+        "card_last4",
+    )
+    list_filter = ("auto_recharge_enabled",)
+    search_fields = ("account__code", "account__name", "stripe_customer_id")
+    list_select_related = ("account",)
+    fields = (
+        "account",
+        "stripe_customer_id",
+        ("card_brand", "card_last4", "card_exp_month", "card_exp_year"),
+        "auto_recharge_enabled",
+        ("auto_recharge_threshold", "auto_recharge_amount"),
+        ("auto_recharge_daily_cap", "auto_recharge_monthly_cap"),
+        ("auto_recharge_declines", "auto_recharge_retry_after"),
+        "auto_recharge_note",
+        ("low_balance_threshold", "low_balance_alerted"),
+    )
+    readonly_fields = (
+        "account",
+        "stripe_customer_id",
+        "card_brand",
+        "card_last4",
+        "card_exp_month",
+        "card_exp_year",
+        "auto_recharge_enabled",
+        "auto_recharge_threshold",
+        "auto_recharge_amount",
+        "auto_recharge_declines",
+        "auto_recharge_retry_after",
+        "auto_recharge_note",
+        "low_balance_threshold",
+        "low_balance_alerted",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Deposit)
+class DepositAdmin(admin.ModelAdmin):
+    """Card payments (Add Credit and auto-recharge attempts): read-only, Stripe is the truth."""
+
+    list_display = (
+        "created_at",
+        "account",
+        "kind",
+        "amount",
+        "status",
+        "card_last4",
+        "stripe_payment_intent_id",
+        "failure_message",
+    )
+    list_filter = ("kind", "status", "created_at")
+    search_fields = ("account__code", "account__name", "=stripe_payment_intent_id")
+    list_select_related = ("account",)
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Deposit._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    """Every verified webhook event; failed ones can be processed again."""
+
+    list_display = ("received_at", "event_id", "type", "status", "attempts", "processed_at")
+    list_filter = ("status", "type")
+    search_fields = ("=event_id", "type")
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
+    actions = ["process_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Process the selected failed events again")
+    def process_again(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+        done = failed = 0
+        for event in queryset.filter(status=StripeEvent.Status.FAILED):
+            try:
+                stripe_event_process(event_id=event.event_id, now=timezone.now())
+                done += 1
+            except Exception:
+                failed += 1
+        messages.info(request, f"Processed {done} event(s); {failed} failed again.")

@@ -75,6 +75,12 @@ class AddCreditForm(forms.Form):
 
 
 class AutoRechargeForm(forms.Form):
+    """Auto-recharge and low-balance settings (ids ``id_auto_*``: the page has two amounts)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_auto_%s")
+        super().__init__(*args, **kwargs)
+
     enabled = forms.BooleanField(label="Turn on auto-recharge", required=False)
     threshold = forms.CharField(
         label="When my balance falls below (USD)",

@@ -129,7 +129,14 @@ def test_localstripe_delivers_the_signed_webhook_which_credits(
 ) -> None:
     deposit = authenticated_3ds_deposit(customer_client, stripe_webhooks, amount="12.34")
     # No return page: the webhook, sent by localstripe about a second later, credits.
-    wait_for(lambda: Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.SUCCEEDED)
+    try:
+        wait_for(
+            lambda: Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.SUCCEEDED,
+            timeout=30,
+        )
+    except AssertionError:
+        events = list(StripeEvent.objects.values_list("event_id", "type", "status", "error"))
+        raise AssertionError(f"no credit from the webhook; events received: {events}") from None
     account.refresh_from_db()
     assert account.balance == Decimal("12.3400")
     event = StripeEvent.objects.get(
