@@ -227,3 +227,13 @@ def test_admin_pages_load(staff_client: Client, account) -> None:
 def test_customers_cannot_reach_the_import(customer_client: Client) -> None:
     response = customer_client.get(IMPORT_URL)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_account_page_links_to_plan_change_and_calls(staff_client: Client, account) -> None:
+    page = staff_client.get(reverse("admin:portal_account_change", args=[account.pk]))
+    html = page.content.decode()
+    add = reverse("admin:billing_accountplan_add") + f"?account={account.pk}"
+    assert add in html
+    assert reverse("admin:billing_call_changelist") + f"?q={account.code}" in html
+    form = staff_client.get(add).content.decode()
+    assert f'<option value="{account.pk}" selected>' in form
