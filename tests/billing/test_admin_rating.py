@@ -131,7 +131,9 @@ def test_api_client_token_is_shown_once_and_only_its_hash_is_stored(staff_client
     response = staff_client.post(reverse("admin:billing_apiclient_add"), {"name": "asterisk-1"})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    token = re.search(r'<code id="api-token"[^>]*>([^<]+)</code>', response.content.decode())[1]
+    match = re.search(r'<code id="api-token"[^>]*>([^<]+)</code>', response.content.decode())
+    assert match is not None
+    token = match[1]
     client = ApiClient.objects.get(name="asterisk-1")
     assert client.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in {client.token_hash, client.token_prefix, client.name}
