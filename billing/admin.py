@@ -5,11 +5,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from billing.forms import AdjustmentForm, ApiClientCreateForm, RateDeckImportForm
@@ -361,6 +363,17 @@ class ApiClientAdmin(admin.ModelAdmin):
         return render(request, "admin/billing/apiclient/add.html", context)
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows: no COUNT(*) over millions of calls on every list page.
+    Beyond the cap, narrow the list with the search or the filters."""
+
+    CAP = 100_000
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list.order_by()[: self.CAP].count())  # type: ignore[attr-defined]
+
+
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
     list_display = (
@@ -382,6 +395,7 @@ class CallAdmin(ReadOnlyAdmin):
     search_help_text = "Exact call id or account code, or part of a number."
     list_select_related = ("account",)
     show_full_result_count = False  # millions of calls: no second COUNT(*)
+    paginator = CappedCountPaginator
     readonly_fields = [f.name for f in Call._meta.fields]
 
 

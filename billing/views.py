@@ -44,10 +44,17 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
         before=request.GET.get("before", ""),
     )
     filtered = filters != CallFilters()
+    summary = selectors.minutes_summary(account=account, now=timezone.now())
     return render(
         request,
         "billing/calls.html",
-        {"account": account, "form": form, "page": page, "filtered": filtered},
+        {
+            "account": account,
+            "form": form,
+            "page": page,
+            "filtered": filtered,
+            "summary": summary,
+        },
     )
 
 

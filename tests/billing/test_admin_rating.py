@@ -239,3 +239,13 @@ def test_account_page_links_to_plan_change_and_calls(staff_client: Client, accou
     assert reverse("admin:billing_call_changelist") + f"?q={account.code}" in html
     form = staff_client.get(add).content.decode()
     assert f'<option value="{account.pk}" selected>' in form
+
+
+def test_call_list_counts_at_most_the_cap(staff_client: Client, account, monkeypatch) -> None:
+    from billing.admin import CappedCountPaginator
+
+    for _ in range(5):
+        CallFactory(account=account)
+    monkeypatch.setattr(CappedCountPaginator, "CAP", 3)
+    assert CappedCountPaginator(Call.objects.all(), 2).count == 3
+    assert staff_client.get(reverse("admin:billing_call_changelist")).status_code == 200

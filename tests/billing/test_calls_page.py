@@ -9,12 +9,14 @@ import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 
 from billing.call_export import safe_cell
-from billing.models import Call
-from billing.selectors import CallFilters, call_count, calls_for_account
+from billing.models import Call, ServicePlan, UsageCounter
+from billing.selectors import CallFilters, billing_period, call_count, calls_for_account
+from billing.services import account_plan_set
 from portal.models import Account
 from tests.billing.call_factories import T0, CallFactory
 from tests.factories import AccountFactory
@@ -299,3 +301,20 @@ def test_csv_cells_cannot_become_formulas(customer_client: Client, account) -> N
     assert safe_cell("-0.0250") == "-0.0250"
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)"
     assert safe_cell("+1 (202) x") == "'+1 (202) x"
+
+
+@time_machine.travel(dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC), tick=False)
+def test_page_says_where_the_included_minutes_stand(customer_client: Client, account) -> None:
+    now = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
+    account_plan_set(account=account, plan=ServicePlan.objects.get(name="Starter"), now=now)
+    period = billing_period(account=account, at=now)
+    counter = UsageCounter.objects.create(
+        account=account, period_start=period.start, included_seconds_used=312 * 60
+    )
+    html = " ".join(customer_client.get(URL).content.decode().split())
+    assert "This billing month (Nov 1 \u2013 Nov 30): <strong>312 of 500 included" in html
+    assert "minutes used</strong>, 188 left" in html
+    counter.included_seconds_used = 500 * 60
+    counter.save()
+    html = " ".join(customer_client.get(URL).content.decode().split())
+    assert "now billed as overage at $0.0250/min. They reset on Dec 1." in html
