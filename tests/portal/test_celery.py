@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
@@ -21,11 +22,17 @@ from portal.tasks import heartbeat
 
 
 def _reset_connection_pools() -> None:
-    """Drop cached broker connections so changed broker options take effect."""
+    """Drop cached broker connections so changed broker options take effect.
+
+    kombu also keeps a process-wide registry of producer pools keyed by connection
+    (``kombu.pools.producers``); it must go too, or a later ``delay()`` gets the old producer
+    pool, whose connection pool was just closed ("Acquire on closed pool").
+    """
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @pytest.fixture
