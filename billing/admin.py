@@ -44,8 +44,22 @@ from portal.errors import DomainError
 from portal.models import Account
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services (ledger, payments, events, calls): staff look, never
+    add, edit or delete here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """Read-only: entries are never edited or deleted. Adjust with the account's form."""
 
     list_display = (
@@ -68,15 +82,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
     list_select_related = ("account", "created_by")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[Any]:
         urls = super().get_urls()
@@ -125,19 +130,6 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 # --- Rating: plans, rate decks, numbers, API clients, calls (issue 5) -------------------------
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by the rating engine: staff look, never edit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class IncludedDestinationInline(admin.TabularInline):
@@ -473,7 +465,7 @@ class BillingProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deposit)
-class DepositAdmin(admin.ModelAdmin):
+class DepositAdmin(ReadOnlyAdmin):
     """Card payments (Add Credit and auto-recharge attempts): read-only, Stripe is the truth."""
 
     list_display = (
@@ -492,18 +484,9 @@ class DepositAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Deposit._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     """Every verified webhook event; failed ones can be processed again."""
 
     list_display = ("received_at", "event_id", "type", "status", "attempts", "processed_at")
@@ -511,15 +494,6 @@ class StripeEventAdmin(admin.ModelAdmin):
     search_fields = ("=event_id", "type")
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
     actions = ["process_again"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Process the selected failed events again")
     def process_again(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
