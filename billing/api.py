@@ -19,7 +19,7 @@ from billing.api_schemas import InvalidInput, parse_authorize, parse_cdrs, parse
 from billing.models import ApiClient
 from billing.money import money
 from billing.selectors import api_client_for_token, minutes_summary
-from billing.services import call_authorize, call_record
+from billing.services import call_authorize, call_record_batch
 from portal.models import Account
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def authorize(request: HttpRequest) -> JsonResponse:
 def cdrs(request: HttpRequest) -> JsonResponse:
     items, batch = parse_cdrs(parse_json(request.body))
     now = timezone.now()
-    results = [call_record(cdr=cdr, now=now, source="api") for cdr in items]
+    results = call_record_batch(cdrs=items, now=now, source="api")
     if not batch:
         return JsonResponse(results[0].as_dict())
     statuses = [r.status for r in results]

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from billing.services import CallResult, CdrInput, call_record
+from billing.services import CallResult, CdrInput, call_record, call_record_batch
 
 logger = logging.getLogger(__name__)
 
@@ -130,18 +130,17 @@ def read_rows(handle: TextIO) -> Iterator[tuple[int, list[str]]]:
 def _record_batch(
     batch: list[tuple[int, CdrInput]], report: CdrImportReport, now: dt.datetime
 ) -> None:
-    """One transaction per batch (each CDR in its own savepoint). If the batch's transaction
-    fails (a deadlock with another importer, say), the batch is redone one CDR per
-    transaction; idempotency by call id makes that safe."""
+    """One transaction per batch (``call_record_batch``: its accounts locked once, in id
+    order). If the batch's transaction fails (a database error such as a lost connection), the
+    batch is redone one CDR per transaction; idempotency by call id makes that safe."""
+    cdrs = [cdr for _line, cdr in batch]
     try:
         with transaction.atomic():
-            results = [
-                (line, call_record(cdr=cdr, now=now, source="import")) for line, cdr in batch
-            ]
+            results = call_record_batch(cdrs=cdrs, now=now, source="import")
     except DatabaseError:
         logger.warning("import_cdrs: batch failed, retrying its %s rows one by one", len(batch))
-        results = [(line, call_record(cdr=cdr, now=now, source="import")) for line, cdr in batch]
-    for line, result in results:
+        results = [call_record(cdr=cdr, now=now, source="import") for cdr in cdrs]
+    for (line, _cdr), result in zip(batch, results, strict=True):
         report.count(line, result)
 
 

@@ -1,45 +1,78 @@
-"""Receivers of ``balance_changed``: they only decide whether to enqueue work, and never fail."""
+"""Receivers of ``balance_changed`` and ``balances_changed``: they only decide whether to
+enqueue work, and never fail. One query for the billing profiles of all the changed accounts."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 
 from billing.models import BillingProfile
+from billing.signals import BalanceChange
 
 logger = logging.getLogger(__name__)
 
 
 def on_balance_changed(
-    sender: Any, *, account_id: int, balance_after: Decimal, **kwargs: Any
+    sender: Any,
+    *,
+    account_id: int,
+    entry_id: int,
+    balance_before: Decimal,
+    balance_after: Decimal,
+    **kwargs: Any,
 ) -> None:
+    _check([BalanceChange(account_id, entry_id, balance_before, balance_after)])
+
+
+def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:
+    _check(changes)
+
+
+def _check(changes: Sequence[BalanceChange]) -> None:
+    """Enqueue an auto-recharge when the balance is below the account's recharge threshold
+    (and a card is saved), and a low-balance check when being below its alert threshold
+    disagrees with whether an alert was sent. The tasks re-read everything they act on."""
     from billing import tasks
 
     try:
-        profile = (
-            BillingProfile.objects.filter(account_id=account_id)
-            .values(
+        profiles = {
+            row["account_id"]: row
+            for row in BillingProfile.objects.filter(
+                account_id__in={change.account_id for change in changes}
+            ).values(
+                "account_id",
                 "auto_recharge_enabled",
                 "auto_recharge_threshold",
                 "payment_method_id",
                 "low_balance_threshold",
                 "low_balance_alerted",
             )
-            .first()
-        )
-        if profile is None:
-            return
-        if (
-            profile["auto_recharge_enabled"]
-            and profile["payment_method_id"]
-            and balance_after < profile["auto_recharge_threshold"]
-        ):
-            transaction.on_commit(lambda: tasks.auto_recharge_run.delay(account_id))
-        threshold = profile["low_balance_threshold"]
-        if threshold is not None and (balance_after < threshold) != profile["low_balance_alerted"]:
-            transaction.on_commit(lambda: tasks.low_balance_check.delay(account_id))
+        }
     except Exception:
-        logger.exception("balance_changed receiver failed for account %s", account_id)
+        logger.exception("balance_changed receiver failed for %s account(s)", len(changes))
+        return
+    for change in changes:
+        profile = profiles.get(change.account_id)
+        if profile is None:
+            continue
+        account_id, balance_after = change.account_id, change.balance_after
+        try:
+            if (
+                profile["auto_recharge_enabled"]
+                and profile["payment_method_id"]
+                and balance_after < profile["auto_recharge_threshold"]
+            ):
+                transaction.on_commit(partial(tasks.auto_recharge_run.delay, account_id))
+            threshold = profile["low_balance_threshold"]
+            if (
+                threshold is not None
+                and (balance_after < threshold) != profile["low_balance_alerted"]
+            ):
+                transaction.on_commit(partial(tasks.low_balance_check.delay, account_id))
+        except Exception:
+            logger.exception("balance_changed receiver failed for account %s", account_id)
