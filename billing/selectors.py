@@ -75,6 +75,11 @@ def ledger_problems(*, accounts: list[Account] | None = None) -> list[LedgerProb
     return problems
 
 
+def ledger_entries_posted(*, keys: set[str]) -> dict[str, LedgerEntry]:
+    """The entries already posted under ``keys`` (idempotency keys), by key."""
+    return {e.idempotency_key: e for e in LedgerEntry.objects.filter(idempotency_key__in=keys)}
+
+
 # --- The Calls page ---------------------------------------------------------------------------
 
 CALLS_PER_PAGE = 50
@@ -332,7 +337,7 @@ class PricingContext:
     with it (never kept across requests, so staff changes to plans, decks and numbers are seen
     by the next batch). Plans, and when first needed deck overrides and included destinations,
     are read for every account at once; extensions and DIDs only for the numbers given (a
-    number asked about later is read then); rate rows are memoised per (deck, number).
+    number asked about later is read then); rate rows and number classifications are memoised.
     """
 
     def __init__(self, *, accounts: Iterable[Account], numbers: Iterable[str] = ()) -> None:
@@ -349,6 +354,7 @@ class PricingContext:
         self._dids: dict[tuple[int, str], DID] = {}
         self._numbers_read: set[str] = set()
         self._rates: dict[tuple[int, str], Rate | None] = {}
+        self._classified: dict[str, NumberInfo] = {}
         self._read_numbers(numbers)
 
     @cached_property
@@ -387,6 +393,12 @@ class PricingContext:
             dids = DID.objects.filter(account_id__in=self._account_ids, number__in=e164s)
             for did in dids.select_related("group").order_by():
                 self._dids[(did.account_id, did.number)] = did
+
+    def classify(self, number: str) -> NumberInfo:
+        """``numbers.classify``, memoised. Raises DomainError ``bad_number``."""
+        if number not in self._classified:
+            self._classified[number] = classify(number)
+        return self._classified[number]
 
     def plan(self, account: Account, at: dt.datetime) -> ServicePlan | None:
         """As ``plan_for_account``: the newest plan row starting at or before ``at``."""
@@ -471,7 +483,7 @@ def call_pricing(
         group = did.group
         caller: NumberInfo | None
         try:
-            caller = classify(from_number)
+            caller = context.classify(from_number)
         except DomainError:
             caller = None  # anonymous / withheld callers are fine on incoming calls
         included = group.included and plan is not None and plan.includes_incoming
@@ -492,7 +504,7 @@ def call_pricing(
         raise DomainError(f"direction: unknown direction {direction!r}.", code="bad_direction")
     if context.is_own_endpoint(account, to_number):
         return free(f"Internal call to {to_number}")
-    info = classify(to_number)
+    info = context.classify(to_number)
     included_as: IncludedDestination | None = None
     if plan is not None and info.country:
         included_as = context.included_destination(plan, info.country)

@@ -46,6 +46,7 @@ from billing.selectors import (
     billing_period,
     call_pricing,
     included_seconds_used,
+    ledger_entries_posted,
     plan_for_account,
 )
 from billing.signals import BalanceChange, balance_changed, balances_changed
@@ -95,8 +96,11 @@ def ledger_post(
     caller's transaction when there is one (the caller's rollback undoes the posting too).
 
     ``locked=True``: the caller's transaction already holds ``account`` (an Account read with
-    ``select_for_update``, whose ``balance`` is current) locked, so it is not locked again and
-    no savepoint is made: a database error aborts the caller's transaction. ``announce=False``:
+    ``select_for_update``, whose ``balance`` is current) locked and has found, under that lock,
+    that ``idempotency_key`` is not posted yet (``ledger_entries_posted``). The account is not
+    locked again, the key not looked up again and no savepoint is made: the unique key still
+    refuses a second posting, by an IntegrityError that aborts the caller's transaction (the
+    caller rolls back and redoes its work). ``announce=False``:
     the caller sends ``balances_changed`` itself once its transaction commits, instead of one
     ``balance_changed`` per posting.
     """
@@ -117,7 +121,11 @@ def ledger_post(
                 if locked and not isinstance(account, int)
                 else Account.objects.select_for_update().get(pk=account_id)
             )
-            existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+            existing = (
+                None
+                if locked
+                else LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+            )
             if existing is not None:
                 return _existing(existing, account_id=account_id, amount=amount)
             before = row.balance
@@ -160,6 +168,12 @@ def ledger_post(
         idempotency_key,
     )
     return Posting(entry=entry, created=True)
+
+
+def ledger_existing(*, entry: LedgerEntry, account: Account, amount: Decimal) -> Posting:
+    """What ``ledger_post`` answers for a key already posted as ``entry``: that entry, not
+    created; or DomainError ``idempotency_conflict`` if it was posted with other details."""
+    return _existing(entry, account_id=account.pk, amount=money(amount))
 
 
 def _existing(entry: LedgerEntry, *, account_id: int, amount: Decimal) -> Posting:
@@ -1370,8 +1384,8 @@ def call_record_batch(
     *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str = "api"
 ) -> list[CallResult]:
     """``call_record`` for many calls: the results in the CDRs' order, the same as recording
-    them one by one in that order, with a few queries per batch plus about three per charged
-    call instead of a dozen or more per call.
+    them one by one in that order, with a few queries per batch plus two per charged call
+    (its ledger entry and balance) instead of a dozen or more per call.
 
     One transaction: the batch's accounts are locked once, in id order (so concurrent batches
     cannot deadlock), and each account's CDRs are rated in order under its lock, with the
@@ -1407,6 +1421,7 @@ def _calls_rate_and_store(
         call.call_id: call
         for call in Call.objects.filter(call_id__in={cdr.call_id for cdr in known})
     }
+    posted = ledger_entries_posted(keys={f"call:{cdr.call_id}" for cdr in known})
     context = PricingContext(
         accounts=accounts.values(),
         numbers={number for cdr in known for number in (cdr.from_number, cdr.to_number)},
@@ -1454,14 +1469,19 @@ def _calls_rate_and_store(
             logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
             results.append(_rejected(cdr.call_id, exc.code, exc.message))
             continue
-        if call.charge > 0:
-            balances_before.setdefault(account.pk, account.balance)
+        key = f"call:{cdr.call_id}"
+        if call.charge > 0 and key in posted:  # an entry without its Call: as ledger_post does
+            call.ledger_entry = ledger_existing(
+                entry=posted[key], account=account, amount=-call.charge
+            ).entry
+        elif call.charge > 0:
+            balance_before = account.balance
             posting = ledger_post(
                 account=account,
                 amount=-call.charge,
                 kind=LedgerEntry.Kind.CALL,
                 description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
-                idempotency_key=f"call:{cdr.call_id}",
+                idempotency_key=key,
                 now=now,
                 source_type="call",
                 source_id=cdr.call_id,
@@ -1470,6 +1490,7 @@ def _calls_rate_and_store(
                 announce=False,
             )
             call.ledger_entry = posting.entry
+            balances_before.setdefault(account.pk, balance_before)
             last_entries[account.pk] = posting.entry.pk
         recorded[cdr.call_id] = call
         results.append(_call_result(call, "rated"))  # its pk is set by bulk_create below
