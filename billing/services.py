@@ -1315,7 +1315,8 @@ CounterKey = tuple[int, dt.datetime, int | None]  # account id, period start, DI
 class _UsageCounters:
     """The included-minute counters of a batch's accounts and billing periods: read once (under
     the accounts' row locks, which every counter update holds), counted in memory, written once
-    at the end: new counters inserted with their total, the others incremented by theirs."""
+    at the end: new counters inserted with their totals, the others incremented by theirs, in
+    one statement each."""
 
     def __init__(self, *, account_ids: set[int], periods: set[dt.datetime]) -> None:
         self._account_ids, self._periods = account_ids, periods
@@ -1344,11 +1345,15 @@ class _UsageCounters:
             for key, s in self._added.items()
             if key not in rows
         )
-        for key, seconds in self._added.items():
-            if key in rows:
-                UsageCounter.objects.filter(pk=rows[key].pk).update(
-                    included_seconds_used=models.F("included_seconds_used") + seconds
-                )
+        increments = [
+            UsageCounter(
+                pk=rows[key].pk,
+                included_seconds_used=models.F("included_seconds_used") + seconds,
+            )
+            for key, seconds in self._added.items()
+            if key in rows
+        ]
+        UsageCounter.objects.bulk_update(increments, ["included_seconds_used"])  # one UPDATE
 
 
 def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> CallResult:
