@@ -10,8 +10,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from billing.models import AccountRating, LedgerEntry, RateDeck, ServicePlan
 from billing.money import money
-from billing.number_services import did_add, extension_add
-from billing.services import account_plan_set, ledger_post
+from billing.services import account_plan_set, did_add, extension_add, ledger_post
 from portal.errors import DomainError
 from portal.models import Account
 

@@ -46,7 +46,8 @@ def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+def local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The start of ``day`` in ``tz`` (an aware datetime)."""
     return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
@@ -63,7 +64,7 @@ def period_containing(moment: dt.datetime, *, billing_day: int, tz: ZoneInfo) ->
         start = _clamped(year, month, billing_day)
     next_year, next_month = _add_months(start.year, start.month, 1)
     end = _clamped(next_year, next_month, billing_day)
-    return Period(_local_midnight(start, tz), _local_midnight(end, tz))
+    return Period(local_midnight(start, tz), local_midnight(end, tz))
 
 
 def next_period(period: Period, *, billing_day: int, tz: ZoneInfo) -> Period:

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.urls import reverse
 
-from billing import prepaid_selectors
+from billing import selectors
 from billing.models import BillingProfile, Deposit, LedgerEntry
 from billing.money import format_usd
 from billing.services import ledger_post
@@ -17,7 +17,7 @@ from portal.models import Account
 
 
 def balance_panel(account: Account) -> dict[str, Any]:
-    profile = prepaid_selectors.billing_profile_for(account=account)
+    profile = selectors.billing_profile_for(account=account)
     return {
         "template": "billing/panels/balance.html",
         "balance": format_usd(account.balance),

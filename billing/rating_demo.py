@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from billing.models import ServicePlan
-from billing.number_services import did_add, extension_add
 from billing.periods import period_containing
-from billing.services import CdrInput, account_plan_set, call_record
+from billing.services import CdrInput, account_plan_set, call_record, did_add, extension_add
 from portal.models import Account
 
 MAIN_LINE = "+12125550140"

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum
 from django.http import Http404
 
 from billing.models import (
@@ -19,7 +19,9 @@ from billing.models import (
     AccountPlan,
     AccountRating,
     ApiClient,
+    BillingProfile,
     Call,
+    Deposit,
     DIDGroup,
     Extension,
     IncludedDestination,
@@ -31,7 +33,7 @@ from billing.models import (
 )
 from billing.money import ZERO, format_usd, money
 from billing.numbers import LineType, NumberInfo, classify, normalize, pretty
-from billing.periods import Period, period_containing
+from billing.periods import Period, local_midnight, period_containing
 from billing.rating import PlanTerms, Tariff
 from portal.errors import DomainError
 from portal.models import Account
@@ -110,20 +112,16 @@ class CallPage:
     older_cursor: str | None  # show the page after this one (older calls)
 
 
-def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
-
-
 def calls_for_account(*, account: Account, filters: CallFilters) -> QuerySet[Call]:
     """The account's calls matching ``filters``, newest first (index ``call_account_recent``,
     or ``call_account_dir`` with a direction)."""
     calls = Call.objects.filter(account=account)
     tz = account.tz
     if filters.date_from is not None:
-        calls = calls.filter(started_at__gte=_local_midnight(filters.date_from, tz))
+        calls = calls.filter(started_at__gte=local_midnight(filters.date_from, tz))
     if filters.date_to is not None:
         day_after = filters.date_to + dt.timedelta(days=1)
-        calls = calls.filter(started_at__lt=_local_midnight(day_after, tz))
+        calls = calls.filter(started_at__lt=local_midnight(day_after, tz))
     if filters.direction:
         calls = calls.filter(direction=filters.direction)
     digits = filters.number_digits
@@ -669,3 +667,114 @@ def api_client_for_token(*, token: str) -> ApiClient | None:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
     return ApiClient.objects.filter(token_hash=digest, is_active=True).first()
+
+
+# --- Prepaid balance: profile, ledger history, deposits (issue 4) -----------------------------
+
+
+HISTORY_PAGE_SIZE = 25
+
+# The kinds a customer may filter by, in the order of the filter's menu.
+HISTORY_KINDS = [
+    (LedgerEntry.Kind.DEPOSIT, "Credit added by card"),
+    (LedgerEntry.Kind.AUTO_RECHARGE, "Auto-recharge"),
+    (LedgerEntry.Kind.CALL, "Calls"),
+    (LedgerEntry.Kind.PORT_FEE, "Number port fees"),
+    (LedgerEntry.Kind.PLAN_FEE, "Service plan fees"),
+    (LedgerEntry.Kind.TRUNK_FEE, "SIP trunk fees"),
+    (LedgerEntry.Kind.PRORATION, "Prorated charges"),
+    (LedgerEntry.Kind.REFUND, "Refunds"),
+    (LedgerEntry.Kind.DISPUTE, "Disputes"),
+    (LedgerEntry.Kind.ADJUSTMENT, "Adjustments"),
+    (LedgerEntry.Kind.REVERSAL, "Reversals"),
+]
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    kind: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.kind or self.date_from or self.date_to)
+
+
+def ledger_history(*, account: Account, filters: HistoryFilters) -> QuerySet[LedgerEntry]:
+    """The account's entries, newest first; dates are whole days in the account's time zone."""
+    entries = LedgerEntry.objects.filter(account=account)
+    if filters.kind:
+        entries = entries.filter(kind=filters.kind)
+    if filters.date_from:
+        entries = entries.filter(created_at__gte=local_midnight(filters.date_from, account.tz))
+    if filters.date_to:
+        end = local_midnight(filters.date_to + dt.timedelta(days=1), account.tz)
+        entries = entries.filter(created_at__lt=end)
+    return entries.select_related("deposit").order_by("-created_at", "-id")
+
+
+def billing_profile_for(*, account: Account) -> BillingProfile:
+    """The account's profile, or an unsaved one with the defaults (a read never writes)."""
+    profile = BillingProfile.objects.filter(account=account).first()
+    return profile if profile is not None else BillingProfile(account=account)
+
+
+def deposit_for_account(*, account: Account, deposit_id: int) -> Deposit:
+    """One of the account's card payments; another account's id is a 404."""
+    deposit = Deposit.objects.filter(account=account, pk=deposit_id).first()
+    if deposit is None:
+        raise Http404("No such payment.")
+    return deposit
+
+
+def recent_payments(*, account: Account, limit: int = 8) -> list[Deposit]:
+    """Card payments and auto-recharge attempts the customer has seen through (not the ones
+    still waiting for a card to be entered)."""
+    return list(
+        Deposit.objects.filter(account=account)
+        .exclude(status=Deposit.Status.CREATED)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def pending_authentications(*, account: Account) -> list[Deposit]:
+    return list(
+        Deposit.objects.filter(
+            account=account,
+            kind=Deposit.Kind.AUTO_RECHARGE,
+            status=Deposit.Status.REQUIRES_ACTION,
+        ).order_by("-created_at")
+    )
+
+
+def auto_recharge_limits(*, profile: BillingProfile) -> tuple[Decimal, Decimal]:
+    daily = profile.auto_recharge_daily_cap
+    monthly = profile.auto_recharge_monthly_cap
+    return (
+        money(daily if daily is not None else settings.BILLING_AUTO_RECHARGE_DAILY_CAP),
+        money(monthly if monthly is not None else settings.BILLING_AUTO_RECHARGE_MONTHLY_CAP),
+    )
+
+
+def auto_recharge_due_account_ids(*, now: dt.datetime) -> list[int]:
+    """Accounts with auto-recharge on, a card, a balance below the threshold, not backing off."""
+    return list(
+        BillingProfile.objects.filter(
+            auto_recharge_enabled=True,
+            account__balance__lt=F("auto_recharge_threshold"),
+        )
+        .exclude(payment_method_id="")
+        .filter(Q(auto_recharge_retry_after__isnull=True) | Q(auto_recharge_retry_after__lte=now))
+        .values_list("account_id", flat=True)
+    )
+
+
+def low_balance_due_account_ids() -> list[int]:
+    """Accounts whose alert state disagrees with their balance (an alert to send or re-arm)."""
+    below = Q(account__balance__lt=F("low_balance_threshold"))
+    return list(
+        BillingProfile.objects.filter(low_balance_threshold__isnull=False)
+        .filter((below & Q(low_balance_alerted=False)) | (~below & Q(low_balance_alerted=True)))
+        .values_list("account_id", flat=True)
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing import prepaid_views
+from billing import views
 
 app_name = "stripe"
 
 urlpatterns = [
-    path("stripe/webhook/", prepaid_views.stripe_webhook, name="webhook"),
+    path("stripe/webhook/", views.stripe_webhook, name="webhook"),
 ]

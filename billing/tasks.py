@@ -7,8 +7,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from billing import prepaid_selectors as selectors
-from billing import services
+from billing import selectors, services
 
 logger = logging.getLogger(__name__)
 

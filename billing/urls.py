@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing import prepaid_views, views
+from billing import views
 
 app_name = "billing"
 
@@ -12,23 +12,23 @@ urlpatterns: list = [
     path("numbers/", views.numbers, name="numbers"),
     path("rates/", views.rate_lookup, name="rate_lookup"),
     # Prepaid balance (issue 4)
-    path("per-minute/", prepaid_views.per_minute, name="per_minute"),
-    path("per-minute/add-credit/", prepaid_views.add_credit, name="add_credit"),
+    path("per-minute/", views.per_minute, name="per_minute"),
+    path("per-minute/add-credit/", views.add_credit, name="add_credit"),
     path(
         "per-minute/payments/<int:deposit_id>/confirm/",
-        prepaid_views.deposit_confirm,
+        views.deposit_confirm,
         name="deposit_confirm",
     ),
     path(
         "per-minute/payments/<int:deposit_id>/return/",
-        prepaid_views.deposit_return,
+        views.deposit_return,
         name="deposit_return",
     ),
     path(
         "per-minute/payments/<int:deposit_id>/authenticate/",
-        prepaid_views.deposit_authenticate,
+        views.deposit_authenticate,
         name="deposit_authenticate",
     ),
-    path("per-minute/auto-recharge/", prepaid_views.auto_recharge_settings, name="auto_recharge"),
-    path("per-minute/card/remove/", prepaid_views.card_remove, name="card_remove"),
+    path("per-minute/auto-recharge/", views.auto_recharge_settings, name="auto_recharge"),
+    path("per-minute/card/remove/", views.card_remove, name="card_remove"),
 ]
