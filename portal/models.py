@@ -62,6 +62,11 @@ class Account(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
     @property
+    def timezone_label(self) -> str:
+        """``America/New_York`` → ``America/New York``, as customers read it."""
+        return self.timezone.replace("_", " ")
+
+    @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
