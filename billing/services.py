@@ -786,8 +786,12 @@ def deposit_refund_record(
     with transaction.atomic():
         locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
         if locked.status != Deposit.Status.SUCCEEDED:
-            logger.warning("refund for deposit %s that was never credited", locked.pk)
-            return None
+            # Stripe refunds only a charge that succeeded: its credit has not been processed
+            # yet (events arrive in any order). Fail, so that the event is delivered again.
+            raise DomainError(
+                f"Refund for deposit {locked.pk}, which is not credited yet.",
+                code="not_credited_yet",
+            )
         total = money(min(refunded_total, locked.amount))
         delta = money(total - locked.refunded_amount)
         if delta <= 0:
@@ -819,8 +823,11 @@ def deposit_dispute_record(
     with transaction.atomic():
         locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
         if locked.status != Deposit.Status.SUCCEEDED:
-            logger.warning("dispute for deposit %s that was never credited", locked.pk)
-            return None
+            # As for refunds: the credit is still to come; fail so the event is retried.
+            raise DomainError(
+                f"Dispute for deposit {locked.pk}, which is not credited yet.",
+                code="not_credited_yet",
+            )
         posting = ledger_post(
             account=locked.account_id,
             amount=-money(amount),

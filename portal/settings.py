@@ -249,7 +249,11 @@ STAFF_ALERT_EMAILS = env_list("STAFF_ALERT_EMAILS")
 # --- Stripe (localstripe in development and tests; real keys switch to real Stripe) ----------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_12345")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_12345")
-STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_test")
+# No default outside development: the development secret is public, and an empty one
+# refuses every webhook (400) until the real one is set.
+STRIPE_WEBHOOK_SECRET = os.environ.get(
+    "STRIPE_WEBHOOK_SECRET", "whsec_test" if DEBUG or TESTING else ""
+)
 # Empty means api.stripe.com; development points at localstripe.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420" if DEBUG else "")
 STRIPE_JS_URL = os.environ.get(
