@@ -1001,7 +1001,13 @@ def _auto_recharged_since(account_id: int, since: dt.datetime) -> Decimal:
     total = Deposit.objects.filter(
         account_id=account_id,
         kind=Deposit.Kind.AUTO_RECHARGE,
-        status__in=[*Deposit.OPEN_STATUSES, Deposit.Status.SUCCEEDED],
+        # An attempt waiting for 3-D Secure may still be confirmed (and charged) by the
+        # customer: it counts until it is settled.
+        status__in=[
+            *Deposit.OPEN_STATUSES,
+            Deposit.Status.REQUIRES_ACTION,
+            Deposit.Status.SUCCEEDED,
+        ],
         created_at__gte=since,
     ).aggregate(s=models.Sum("amount"))["s"]
     return money(total if total is not None else Decimal(0))
