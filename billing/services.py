@@ -1751,7 +1751,13 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
                         account=account, period_start=period.start, did=pricing.did
                     ).first()
                     did_used = did_row.included_seconds_used if did_row is not None else 0
-                    cap_left = max(0, pricing.did_cap_seconds - did_used)
+                    did_held = CallReservation.objects.filter(
+                        account=account,
+                        direction=Call.Direction.INBOUND,
+                        to_number=pricing.did.number,
+                        expires_at__gt=now,
+                    ).aggregate(seconds=models.Sum("included_seconds"))["seconds"]
+                    cap_left = max(0, pricing.did_cap_seconds - did_used - (did_held or 0))
                     if cap_left < included_part:
                         included_part, tariff = cap_left, pricing.price
             assert tariff is not None
@@ -1772,7 +1778,8 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
             account=account,
             call_id=request.call_id,
             direction=request.direction,
-            to_number=request.to_number[:40],
+            # An inbound call's DID as stored, so its capped minutes held are found by number.
+            to_number=(pricing.did.number if pricing.did is not None else request.to_number)[:40],
             amount=amount,
             rate=rate,
             included_seconds=included_part,
