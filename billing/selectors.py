@@ -639,10 +639,42 @@ class MinutesSummary:
         return min(100, self.used_seconds * 100 // self.included_seconds)
 
 
+# A billing period starts at local midnight of a date, so the same period read in another time
+# zone (the owner may change it) starts at most 26 hours apart; periods are 28+ days apart.
+PERIOD_START_SLACK = dt.timedelta(hours=27)
+
+
+def usage_counter_rows(
+    *, account_ids: Iterable[int], period_starts: Iterable[dt.datetime]
+) -> dict[tuple[int, dt.datetime, int | None], UsageCounter]:
+    """The included-minute counters of these accounts and periods, by (account id, period start
+    as asked, DID id). A counter written while the account had another time zone is its
+    period's counter too (same dates, other midnights)."""
+    starts = set(period_starts)
+    if not starts:
+        return {}
+    rows = UsageCounter.objects.filter(
+        account_id__in=set(account_ids),
+        period_start__gt=min(starts) - PERIOD_START_SLACK,
+        period_start__lt=max(starts) + PERIOD_START_SLACK,
+    ).order_by("pk")
+    found: dict[tuple[int, dt.datetime, int | None], UsageCounter] = {}
+    for row in rows:
+        for start in starts:
+            if abs(row.period_start - start) < PERIOD_START_SLACK:
+                found.setdefault((row.account_id, start, row.did_id), row)
+    return found
+
+
+def usage_counter(
+    *, account: Account, period_start: dt.datetime, did_id: int | None = None
+) -> UsageCounter | None:
+    rows = usage_counter_rows(account_ids=[account.pk], period_starts=[period_start])
+    return rows.get((account.pk, period_start, did_id))
+
+
 def included_seconds_used(*, account: Account, period_start: dt.datetime) -> int:
-    row = UsageCounter.objects.filter(
-        account=account, period_start=period_start, did__isnull=True
-    ).first()
+    row = usage_counter(account=account, period_start=period_start)
     return row.included_seconds_used if row is not None else 0
 
 

@@ -53,6 +53,8 @@ from billing.selectors import (
     included_seconds_used,
     ledger_entries_posted,
     plan_for_account,
+    usage_counter,
+    usage_counter_rows,
 )
 from billing.signals import BalanceChange, balance_changed, balances_changed
 from portal.errors import DomainError
@@ -1343,10 +1345,9 @@ class _UsageCounters:
 
     def used(self, key: CounterKey) -> int:
         if self._rows is None:
-            rows = UsageCounter.objects.filter(
-                account_id__in=self._account_ids, period_start__in=self._periods
+            self._rows = usage_counter_rows(
+                account_ids=self._account_ids, period_starts=self._periods
             )
-            self._rows = {(row.account_id, row.period_start, row.did_id): row for row in rows}
         row = self._rows.get(key)
         return (row.included_seconds_used if row is not None else 0) + self._added.get(key, 0)
 
@@ -1747,9 +1748,9 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
                 included_part = max(0, min(left, limit))
                 tariff = pricing.terms.overage
                 if pricing.did_cap_seconds is not None and pricing.did is not None:
-                    did_row = UsageCounter.objects.filter(
-                        account=account, period_start=period.start, did=pricing.did
-                    ).first()
+                    did_row = usage_counter(
+                        account=account, period_start=period.start, did_id=pricing.did.pk
+                    )
                     did_used = did_row.included_seconds_used if did_row is not None else 0
                     did_held = CallReservation.objects.filter(
                         account=account,
