@@ -1021,7 +1021,7 @@ def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
     is a Deposit whose key is the Stripe idempotency key. Returns the attempt, or None."""
     with transaction.atomic():
         profile = (
-            BillingProfile.objects.select_for_update()
+            BillingProfile.objects.select_for_update(of=("self",))  # not the account row
             .select_related("account")
             .filter(account_id=account_id)
             .first()
@@ -1117,7 +1117,11 @@ def _auto_recharge_needs_action(
 ) -> Deposit:
     """The bank wants the customer present: charge nothing now, e-mail a link to finish."""
     with transaction.atomic():
-        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
+        locked = (
+            Deposit.objects.select_for_update(of=("self",))  # not the account row
+            .select_related("account")
+            .get(pk=deposit.pk)
+        )
         if locked.status == Deposit.Status.SUCCEEDED:
             return locked
         locked.status = Deposit.Status.REQUIRES_ACTION
@@ -1207,7 +1211,7 @@ def low_balance_check(*, account_id: int, now: dt.datetime) -> bool:
     Returns True when an alert was sent."""
     with transaction.atomic():
         profile = (
-            BillingProfile.objects.select_for_update()
+            BillingProfile.objects.select_for_update(of=("self",))  # not the account row
             .select_related("account")
             .filter(account_id=account_id)
             .first()
