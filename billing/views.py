@@ -5,9 +5,7 @@ checks the method, so another account's id is always a 404."""
 
 from __future__ import annotations
 
-import csv
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -28,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from billing import call_export, selectors, services, stripe_gateway
+from billing import exports, selectors, services, stripe_gateway
 from billing.forms import (
     AddCreditForm,
     AutoRechargeForm,
@@ -58,7 +56,7 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
     if request.GET.get("export") == "csv":
         queryset = selectors.calls_for_account(account=account, filters=filters)
         response = StreamingHttpResponse(
-            call_export.csv_lines(call_export.call_rows(queryset, tz=account.tz)),
+            exports.csv_lines(exports.call_rows(queryset, tz=account.tz)),
             content_type="text/csv; charset=utf-8",
         )
         stamp = timezone.localtime(timezone.now(), account.tz).strftime("%Y%m%d-%H%M")
@@ -398,40 +396,15 @@ def card_remove(request: CustomerRequest) -> HttpResponse:
     return redirect(reverse("billing:per_minute") + "#auto-recharge")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: defuse text cells."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _history_csv(request: CustomerRequest) -> StreamingHttpResponse:
     account = request.account
     filters = HistoryFilterForm(request.GET).filters()
     entries = selectors.ledger_history(account=account, filters=filters)
     tz = account.tz
-    writer = csv.writer(_Echo())
-
-    def rows() -> Iterator[str]:
-        yield writer.writerow(
-            ["Date", "Time zone", "Type", "Description", "Amount (USD)", "Balance after (USD)"]
-        )
-        for entry in entries.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-                    account.timezone,
-                    entry.get_kind_display(),
-                    _csv_safe(entry.description),
-                    f"{entry.amount:.4f}",
-                    f"{entry.balance_after:.4f}",
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.ledger_rows(entries, tz=tz), header=exports.LEDGER_HEADER),
+        content_type="text/csv; charset=utf-8",
+    )
     stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d")
     response["Content-Disposition"] = (
         f'attachment; filename="balance-history-{account.code}-{stamp}.csv"'

@@ -13,7 +13,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from billing.call_export import safe_cell
+from billing.exports import safe_cell
 from billing.models import Call, ServicePlan, UsageCounter
 from billing.selectors import CallFilters, billing_period, call_count, calls_for_account
 from billing.services import account_plan_set

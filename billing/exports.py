@@ -1,4 +1,5 @@
-"""CSV export of the Calls page: streamed row by row, in the account's time zone."""
+"""CSV exports (the Calls page, the balance history): streamed row by row, in the account's
+time zone, with every cell defused against spreadsheet formulas."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from billing.models import Call
+from billing.models import Call, LedgerEntry
 
 HEADER = [
     "call_id",
@@ -63,9 +64,9 @@ class _Echo:
         return value
 
 
-def csv_lines(rows: Iterable[list[object]]) -> Iterator[str]:
+def csv_lines(rows: Iterable[list[object]], *, header: list[str] = HEADER) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(HEADER)
+    yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([safe_cell(cell) for cell in row])
 
@@ -78,3 +79,19 @@ def call_rows(calls: QuerySet[Call], *, tz: ZoneInfo) -> Iterator[list[object]]:
         row[1] = row[1].astimezone(tz).isoformat(timespec="seconds")
         row[2] = directions.get(row[2], row[2])
         yield row
+
+
+LEDGER_HEADER = ["Date", "Time zone", "Type", "Description", "Amount (USD)", "Balance after (USD)"]
+
+
+def ledger_rows(entries: QuerySet[LedgerEntry], *, tz: ZoneInfo) -> Iterator[list[object]]:
+    """The balance history's rows, read in chunks."""
+    for entry in entries.iterator(chunk_size=500):
+        yield [
+            entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            str(tz),
+            entry.get_kind_display(),
+            entry.description,
+            f"{entry.amount:.4f}",
+            f"{entry.balance_after:.4f}",
+        ]
