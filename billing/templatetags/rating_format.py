@@ -10,16 +10,13 @@ from django.utils.html import format_html
 
 from billing.money import format_usd
 from billing.numbers import pretty
+from billing.templatetags import money_format
 
 register = template.Library()
 
 
-@register.filter
-def usd(value: Decimal | None) -> str:
-    """``$1.25``; sub-cent amounts keep 4 places (``$0.0750``)."""
-    if value is None:
-        return ""
-    return format_usd(Decimal(value))
+# The same ``usd`` filter as money_format (one formatting helper), for templates loading this.
+register.filter("usd", money_format.usd)
 
 
 @register.filter
