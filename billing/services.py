@@ -780,20 +780,26 @@ def stripe_event_process(*, event_id: str, now: dt.datetime) -> StripeEvent:
         raise
 
 
+def _credited_deposit_locked(deposit: Deposit, *, what: str) -> Deposit:
+    """The deposit, row-locked, for a refund or dispute. Stripe refunds or disputes only a charge
+    that succeeded, so a deposit not credited yet means its credit is still to be processed
+    (events arrive in any order): fail, so that Stripe delivers the event again."""
+    locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
+    if locked.status != Deposit.Status.SUCCEEDED:
+        raise DomainError(
+            f"{what} for deposit {locked.pk}, which is not credited yet.",
+            code="not_credited_yet",
+        )
+    return locked
+
+
 def deposit_refund_record(
     *, deposit: Deposit, charge_id: str, refunded_total: Decimal, now: dt.datetime
 ) -> LedgerEntry | None:
     """Debit what Stripe refunded on a credited payment and was not debited yet. Stripe reports
     the cumulative amount refunded, so the key is per (charge, cumulative amount)."""
     with transaction.atomic():
-        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
-        if locked.status != Deposit.Status.SUCCEEDED:
-            # Stripe refunds only a charge that succeeded: its credit has not been processed
-            # yet (events arrive in any order). Fail, so that the event is delivered again.
-            raise DomainError(
-                f"Refund for deposit {locked.pk}, which is not credited yet.",
-                code="not_credited_yet",
-            )
+        locked = _credited_deposit_locked(deposit, what="Refund")
         total = money(min(refunded_total, locked.amount))
         delta = money(total - locked.refunded_amount)
         if delta <= 0:
@@ -823,13 +829,7 @@ def deposit_dispute_record(
 ) -> LedgerEntry | None:
     """A chargeback: debit the disputed amount once per Stripe dispute."""
     with transaction.atomic():
-        locked = Deposit.objects.select_for_update().select_related("account").get(pk=deposit.pk)
-        if locked.status != Deposit.Status.SUCCEEDED:
-            # As for refunds: the credit is still to come; fail so the event is retried.
-            raise DomainError(
-                f"Dispute for deposit {locked.pk}, which is not credited yet.",
-                code="not_credited_yet",
-            )
+        locked = _credited_deposit_locked(deposit, what="Dispute")
         posting = ledger_post(
             account=locked.account_id,
             amount=-money(amount),
