@@ -4,7 +4,7 @@
 call's billing month and the price that applies when minutes are not included, and decides
 billable / included / paid seconds, the charge and a one-line explanation.
 
-Rules (SPEC §4, issue 5):
+Rules (SPEC §4):
 - Unanswered calls cost nothing and use nothing. On-net calls are free and not counted.
 - A call to an included destination (or into an included DID) uses the plan's included minutes
   first, then the rest is overage at the plan's price. One call may straddle the boundary: with
@@ -22,12 +22,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
-from billing.models import Call
 from billing.money import ZERO, format_usd, money
 from portal.errors import DomainError
 
-Category = Call.Category
+
+class Category(StrEnum):
+    """How a call was billed. ``Call.Category`` stores these same values (a test keeps the two
+    in step); this module imports no models so that it stays a pure function."""
+
+    UNANSWERED = "unanswered"
+    ON_NET = "on_net"
+    INCLUDED = "included"
+    OVERAGE = "overage"
+    RATED = "rated"
+    DID_RATE = "did_rate"
 
 
 @dataclass(frozen=True)
