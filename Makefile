@@ -26,6 +26,7 @@ lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports
 
 test: install lint
 	$(PY) manage.py makemigrations --check --dry-run

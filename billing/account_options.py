@@ -10,7 +10,9 @@ from django.core.management.base import CommandError, CommandParser
 
 from billing.models import AccountRating, LedgerEntry, RateDeck, ServicePlan
 from billing.money import money
-from billing.services import account_plan_set, did_add, extension_add, ledger_post
+from billing.services.ledger import ledger_post
+from billing.services.numbers import did_add, extension_add
+from billing.services.plans import account_plan_set
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -43,7 +45,7 @@ def apply(account: Account, options: dict[str, Any], now: dt.datetime) -> None:
     )
 
 
-# --- Rating (issue 5): --plan, --rate-deck, --did, --extension --------------------------------
+# Rating: --plan, --rate-deck, --did, --extension.
 
 
 def add_rating_arguments(parser: CommandParser) -> None:

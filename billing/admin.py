@@ -33,13 +33,11 @@ from billing.models import (
     ServicePlan,
     StripeEvent,
 )
-from billing.services import (
-    account_plan_set,
-    api_client_create,
-    ledger_adjust,
-    rate_deck_import,
-    stripe_event_process,
-)
+from billing.services.api_clients import api_client_create
+from billing.services.ledger import ledger_adjust
+from billing.services.plans import account_plan_set
+from billing.services.rate_import import rate_deck_import
+from billing.services.stripe_events import stripe_event_process
 from portal.errors import DomainError
 from portal.models import Account
 

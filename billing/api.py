@@ -18,8 +18,10 @@ from billing import openapi
 from billing.api_schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
 from billing.models import ApiClient
 from billing.money import money
-from billing.selectors import api_client_for_token, minutes_summary
-from billing.services import call_authorize, call_record_batch
+from billing.selectors.api_clients import api_client_for_token
+from billing.selectors.usage import minutes_summary
+from billing.services.authorize import call_authorize
+from billing.services.calls import call_record_batch
 from portal.models import Account
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from billing.models import Call
-from billing.services import AuthorizeInput, CdrInput
+from billing.services.authorize import AuthorizeInput
+from billing.services.calls import CdrInput
 
 MAX_BATCH = 1000
 MAX_BILLSEC = 2 * 24 * 3600

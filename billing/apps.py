@@ -12,12 +12,15 @@ class BillingConfig(AppConfig):
         registry.register(account_options.add_arguments, account_options.apply)
 
         from billing import prepaid_hooks, receivers
-        from billing.signals import balance_changed, balances_changed
+        from billing.signals import auto_recharge_requested, balance_changed, balances_changed
         from portal import demo
         from portal.dashboard import register_panel
 
         balance_changed.connect(receivers.on_balance_changed, dispatch_uid="billing.prepaid")
         balances_changed.connect(receivers.on_balances_changed, dispatch_uid="billing.prepaid")
+        auto_recharge_requested.connect(
+            receivers.on_auto_recharge_requested, dispatch_uid="billing.prepaid"
+        )
         register_panel(prepaid_hooks.balance_panel)
         demo.register(prepaid_hooks.seed_demo)
 

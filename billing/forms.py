@@ -10,8 +10,9 @@ from django.conf import settings
 
 from billing.models import Call
 from billing.money import format_usd, money
-from billing.selectors import HISTORY_KINDS, CallFilters, HistoryFilters
-from billing.services import deposit_amount_check
+from billing.selectors.calls import CallFilters
+from billing.selectors.ledger import HISTORY_KINDS, HistoryFilters
+from billing.services.deposits import deposit_amount_check
 from portal.errors import DomainError
 
 

@@ -9,15 +9,15 @@ from typing import Any
 
 from django.urls import reverse
 
-from billing import selectors
 from billing.models import BillingProfile, Deposit, LedgerEntry
 from billing.money import format_usd
-from billing.services import ledger_post
+from billing.selectors.deposits import billing_profile_for
+from billing.services.ledger import ledger_post
 from portal.models import Account
 
 
 def balance_panel(account: Account) -> dict[str, Any]:
-    profile = selectors.billing_profile_for(account=account)
+    profile = billing_profile_for(account=account)
     return {
         "template": "billing/panels/balance.html",
         "balance": format_usd(account.balance),

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 
 from billing.models import ServicePlan
 from billing.periods import period_containing
-from billing.services import CdrInput, account_plan_set, call_record, did_add, extension_add
+from billing.services.calls import CdrInput, call_record
+from billing.services.numbers import did_add, extension_add
+from billing.services.plans import account_plan_set
 from portal.models import Account
 
 MAIN_LINE = "+12125550140"

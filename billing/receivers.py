@@ -29,6 +29,12 @@ def on_balance_changed(
     _check([BalanceChange(account_id, entry_id, balance_before, balance_after)])
 
 
+def on_auto_recharge_requested(sender: Any, *, account_id: int, **kwargs: Any) -> None:
+    from billing import tasks
+
+    transaction.on_commit(partial(tasks.auto_recharge_run.delay, account_id))
+
+
 def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:
     _check(changes)
 

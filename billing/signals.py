@@ -9,6 +9,10 @@ posting to its balance after the last (each account's call charges in a batch ar
 the last balance is the lowest). A receiver that must see every change connects to both.
 
 Receivers (auto-recharge, low-balance alerts) must only enqueue work; they must not fail.
+
+``auto_recharge_requested``: a service wants an auto-recharge attempt for ``account_id`` (the
+customer turned it on below the threshold). The receiver enqueues the task once the
+surrounding transaction, if any, commits.
 """
 
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from django.dispatch import Signal
 
 balance_changed = Signal()
 balances_changed = Signal()
+auto_recharge_requested = Signal()
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def client() -> stripe.StripeClient:
     return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE or "")
 
 
-def _id(value: Any) -> str:
+def object_id(value: Any) -> str:
     """An id from a field that may be an id string or an expanded object."""
     if value is None:
         return ""
@@ -120,9 +120,9 @@ def intent_from(obj: Any) -> Intent:
         status=data.get("status") or "",
         amount=int(data.get("amount") or 0),
         currency=(data.get("currency") or "").lower(),
-        customer=_id(data.get("customer")),
-        payment_method=_id(data.get("payment_method")),
-        charge_id=_id(data.get("latest_charge")),
+        customer=object_id(data.get("customer")),
+        payment_method=object_id(data.get("payment_method")),
+        charge_id=object_id(data.get("latest_charge")),
         client_secret=data.get("client_secret") or "",
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
         error_code=str(error.get("decline_code") or error.get("code") or ""),
@@ -136,7 +136,7 @@ def _card_declined(exc: stripe.CardError) -> CardDeclined:
     return CardDeclined(
         exc.user_message or "Your card was declined.",
         code=str(body.get("decline_code") or exc.code or "card_declined"),
-        payment_intent_id=_id(body.get("payment_intent")),
+        payment_intent_id=object_id(body.get("payment_intent")),
     )
 
 
@@ -195,8 +195,8 @@ def _setup_intent(obj: Any) -> SetupIntent:
     return SetupIntent(
         id=data["id"],
         status=data.get("status") or "",
-        customer=_id(data.get("customer")),
-        payment_method=_id(data.get("payment_method")),
+        customer=object_id(data.get("customer")),
+        payment_method=object_id(data.get("payment_method")),
         client_secret=data.get("client_secret") or "",
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()},
     )
@@ -213,7 +213,7 @@ def payment_method_retrieve(payment_method_id: str) -> Card:
         last4=str(card.get("last4") or ""),
         exp_month=card.get("exp_month"),
         exp_year=card.get("exp_year"),
-        customer=_id(pm.get("customer")),
+        customer=object_id(pm.get("customer")),
     )
 
 

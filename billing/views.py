@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from billing import exports, selectors, services, stripe_gateway
+from billing import exports, stripe_gateway
 from billing.forms import (
     AddCreditForm,
     AutoRechargeForm,
@@ -36,7 +36,24 @@ from billing.forms import (
 )
 from billing.models import Deposit
 from billing.money import format_usd
-from billing.selectors import CallFilters
+from billing.selectors.auto_recharge import auto_recharge_caps
+from billing.selectors.calls import CallFilters, call_for_account, call_page, calls_for_account
+from billing.selectors.deposits import (
+    billing_profile_for,
+    deposit_for_account,
+    pending_authentications,
+    recent_payments,
+)
+from billing.selectors.ledger import ledger_history
+from billing.selectors.numbers import dids_for_account, extensions_for_account
+from billing.selectors.plans import included_destinations
+from billing.selectors.pricing import price_lookup
+from billing.selectors.usage import minutes_summary
+from billing.services import deposits as service_deposits
+from billing.services.auto_recharge import auto_recharge_configure
+from billing.services.cards import billing_card_remove
+from billing.services.deposits import deposit_payment_secret, deposit_refresh, deposit_start
+from billing.services.stripe_events import stripe_event_process, stripe_event_record
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
 from portal.models import Account
@@ -54,7 +71,7 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
     form = CallFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else CallFilters()
     if request.GET.get("export") == "csv":
-        queryset = selectors.calls_for_account(account=account, filters=filters)
+        queryset = calls_for_account(account=account, filters=filters)
         response = StreamingHttpResponse(
             exports.csv_lines(exports.call_rows(queryset, tz=account.tz)),
             content_type="text/csv; charset=utf-8",
@@ -62,14 +79,14 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
         stamp = timezone.localtime(timezone.now(), account.tz).strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="calls-{account.code}-{stamp}.csv"'
         return response
-    page = selectors.call_page(
+    page = call_page(
         account=account,
         filters=filters,
         after=request.GET.get("after", ""),
         before=request.GET.get("before", ""),
     )
     filtered = filters != CallFilters()
-    summary = selectors.minutes_summary(account=account, now=timezone.now())
+    summary = minutes_summary(account=account, now=timezone.now())
     return render(
         request,
         "billing/calls.html",
@@ -86,7 +103,7 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
 @customer_view
 @require_GET
 def call_detail(request: CustomerRequest, call_id: int) -> HttpResponse:
-    call = selectors.call_for_account(account=request.account, call_pk=call_id)
+    call = call_for_account(account=request.account, call_pk=call_id)
     return render(request, "billing/call_detail.html", {"account": request.account, "call": call})
 
 
@@ -99,8 +116,8 @@ def numbers(request: CustomerRequest) -> HttpResponse:
         "billing/numbers.html",
         {
             "account": account,
-            "dids": selectors.dids_for_account(account=account),
-            "extensions": selectors.extensions_for_account(account=account),
+            "dids": dids_for_account(account=account),
+            "extensions": extensions_for_account(account=account),
         },
     )
 
@@ -123,12 +140,10 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
     quote = None
     if form.is_bound and form.is_valid():
         try:
-            quote = selectors.price_lookup(
-                account=account, number=form.cleaned_data["number"], now=now
-            )
+            quote = price_lookup(account=account, number=form.cleaned_data["number"], now=now)
         except DomainError as exc:
             form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
-    summary = selectors.minutes_summary(account=account, now=now)
+    summary = minutes_summary(account=account, now=now)
     return render(
         request,
         "billing/rate_lookup.html",
@@ -137,7 +152,7 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
             "form": form,
             "quote": quote,
             "summary": summary,
-            "included_destinations": selectors.included_destinations(plan=summary.plan),
+            "included_destinations": included_destinations(plan=summary.plan),
         },
     )
 
@@ -146,7 +161,7 @@ def minutes_panel(account: Account) -> dict[str, Any]:
     """The dashboard's included-minutes meter (registered in ``BillingConfig.ready``)."""
     return {
         "template": "billing/panels/minutes.html",
-        "summary": selectors.minutes_summary(account=account, now=timezone.now()),
+        "summary": minutes_summary(account=account, now=timezone.now()),
     }
 
 
@@ -165,17 +180,17 @@ def _render_page(
     status: int = 200,
 ) -> HttpResponse:
     account = request.account
-    profile = selectors.billing_profile_for(account=account)
+    profile = billing_profile_for(account=account)
     filter_form = HistoryFilterForm(
         request.GET if any(k in request.GET for k in ("kind", "date_from", "date_to")) else None
     )
     filters = filter_form.filters()
-    paginator = Paginator(selectors.ledger_history(account=account, filters=filters), 25)
+    paginator = Paginator(ledger_history(account=account, filters=filters), 25)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
-    daily_cap, monthly_cap = selectors.auto_recharge_limits(profile=profile)
+    daily_cap, monthly_cap = auto_recharge_caps(profile=profile)
     if auto_form is None:
         auto_form = AutoRechargeForm(
             initial={
@@ -200,8 +215,8 @@ def _render_page(
         "filters": filters,
         "page": page,
         "filter_query": query.urlencode(),
-        "payments": selectors.recent_payments(account=account),
-        "pending_authentications": selectors.pending_authentications(account=account),
+        "payments": recent_payments(account=account),
+        "pending_authentications": pending_authentications(account=account),
         "daily_cap": format_usd(daily_cap),
         "monthly_cap": format_usd(monthly_cap),
         "min_deposit": format_usd(settings.BILLING_MIN_DEPOSIT),
@@ -239,7 +254,7 @@ def add_credit(request: CustomerRequest) -> HttpResponse:
         )
         return redirect("billing:per_minute")
     try:
-        start = services.deposit_start(
+        start = deposit_start(
             account=request.account,
             user=request.user,
             amount=form.cleaned_data["amount"],
@@ -270,7 +285,7 @@ def _deposit_state(deposit: Deposit) -> dict[str, Any]:
     if deposit.status == Deposit.Status.FAILED:
         state["error"] = deposit.failure_message or "The payment failed."
     if deposit.status == Deposit.Status.REQUIRES_ACTION:
-        client_secret, _status = services.deposit_payment_secret(deposit=deposit)
+        client_secret, _status = deposit_payment_secret(deposit=deposit)
         state["client_secret"] = client_secret
     return state
 
@@ -279,11 +294,11 @@ def _deposit_state(deposit: Deposit) -> dict[str, Any]:
 @never_cache
 def deposit_confirm(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """Step 2: the browser has set up the card; charge it (server-side confirmation)."""
-    deposit = selectors.deposit_for_account(account=request.account, deposit_id=deposit_id)
+    deposit = deposit_for_account(account=request.account, deposit_id=deposit_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        deposit = services.deposit_confirm(
+        deposit = service_deposits.deposit_confirm(
             deposit=deposit,
             setup_intent_id=request.POST.get("setup_intent", ""),
             now=timezone.now(),
@@ -299,11 +314,11 @@ def deposit_confirm(request: CustomerRequest, deposit_id: int) -> HttpResponse:
 @never_cache
 def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """Step 3: back from the card (and 3-D Secure): ask Stripe, credit if it succeeded."""
-    deposit = selectors.deposit_for_account(account=request.account, deposit_id=deposit_id)
+    deposit = deposit_for_account(account=request.account, deposit_id=deposit_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     try:
-        deposit = services.deposit_refresh(deposit=deposit, now=timezone.now())
+        deposit = deposit_refresh(deposit=deposit, now=timezone.now())
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("billing:per_minute")
@@ -336,14 +351,14 @@ def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
 def deposit_authenticate(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """On-session completion of a payment the bank wanted the customer to confirm (the link in
     the auto-recharge e-mail)."""
-    deposit = selectors.deposit_for_account(account=request.account, deposit_id=deposit_id)
+    deposit = deposit_for_account(account=request.account, deposit_id=deposit_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     if deposit.status != Deposit.Status.REQUIRES_ACTION:
         messages.info(request, "This payment does not need your confirmation any more.")
         return redirect("billing:per_minute")
     try:
-        client_secret, intent_status = services.deposit_payment_secret(deposit=deposit)
+        client_secret, intent_status = deposit_payment_secret(deposit=deposit)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("billing:per_minute")
@@ -369,7 +384,7 @@ def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_page(request, auto_form=form, status=400)
     try:
-        services.auto_recharge_configure(
+        auto_recharge_configure(
             account=request.account,
             enabled=form.cleaned_data["enabled"],
             threshold=form.cleaned_data["threshold"],
@@ -387,11 +402,11 @@ def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
 @customer_view
 @require_POST
 def card_remove(request: CustomerRequest) -> HttpResponse:
-    profile = selectors.billing_profile_for(account=request.account)
+    profile = billing_profile_for(account=request.account)
     if not profile.has_card:
         messages.info(request, "There is no saved card.")
         return redirect("billing:per_minute")
-    services.billing_card_remove(account=request.account, now=timezone.now())
+    billing_card_remove(account=request.account, now=timezone.now())
     messages.success(request, f"{profile.card_label} was removed. Auto-recharge is off.")
     return redirect(reverse("billing:per_minute") + "#auto-recharge")
 
@@ -399,7 +414,7 @@ def card_remove(request: CustomerRequest) -> HttpResponse:
 def _history_csv(request: CustomerRequest) -> StreamingHttpResponse:
     account = request.account
     filters = HistoryFilterForm(request.GET).filters()
-    entries = selectors.ledger_history(account=account, filters=filters)
+    entries = ledger_history(account=account, filters=filters)
     tz = account.tz
     response = StreamingHttpResponse(
         exports.csv_lines(exports.ledger_rows(entries, tz=tz), header=exports.LEDGER_HEADER),
@@ -429,9 +444,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("stripe webhook refused: %s", exc)
         return HttpResponse("bad signature", status=400, content_type="text/plain")
     now = timezone.now()
-    event = services.stripe_event_record(payload=payload, now=now)
+    event = stripe_event_record(payload=payload, now=now)
     try:
-        event = services.stripe_event_process(event_id=event.event_id, now=now)
+        event = stripe_event_process(event_id=event.event_id, now=now)
     except Exception:
         return JsonResponse({"id": event.event_id, "status": "failed"}, status=500)
     return JsonResponse({"id": event.event_id, "status": event.status})

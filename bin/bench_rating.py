@@ -122,7 +122,8 @@ def make_accounts(count: int) -> list[str]:
     from django.utils import timezone
 
     from billing.models import DID, DIDGroup, Extension, ServicePlan
-    from billing.services import account_plan_set, ledger_post
+    from billing.services.ledger import ledger_post
+    from billing.services.plans import account_plan_set
     from portal.models import Account
 
     now = timezone.now()
@@ -396,7 +397,7 @@ def calls_page_figures(figures: Figures, *, rows: int, seconds: float) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from billing.selectors import CallFilters, call_count, call_page, calls_for_account
+    from billing.selectors.calls import CallFilters, call_count, call_page, calls_for_account
     from portal.models import Account
 
     account = Account.objects.create(code="BENCHBIG", name="Bench big")
@@ -491,8 +492,10 @@ def main() -> None:
         from django.utils import timezone
 
         from billing.models import AccountRating, RateDeck
-        from billing.selectors import price_lookup, rate_for_number
-        from billing.services import api_client_create, rate_deck_import
+        from billing.selectors.plans import rate_for_number
+        from billing.selectors.pricing import price_lookup
+        from billing.services.api_clients import api_client_create
+        from billing.services.rate_import import rate_deck_import
         from portal.errors import DomainError
         from portal.models import Account
 

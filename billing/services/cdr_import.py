@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError, transaction
 
-from billing.services import CallResult, CdrInput, call_record, call_record_batch
+from billing.services.calls import CallResult, CdrInput, call_record, call_record_batch
 
 logger = logging.getLogger(__name__)
 

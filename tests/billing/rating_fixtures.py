@@ -12,12 +12,10 @@ from django.apps import apps
 
 from billing.defaults import install_defaults
 from billing.models import DID, AccountRating, DIDGroup, Extension, RateDeck, ServicePlan
-from billing.services import (
-    CdrInput,
-    account_plan_set,
-    ledger_post,
-    rate_deck_import,
-)
+from billing.services.calls import CdrInput
+from billing.services.ledger import ledger_post
+from billing.services.plans import account_plan_set
+from billing.services.rate_import import rate_deck_import
 from portal.models import Account
 
 NOW = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)  # 12:00 in New York, period Nov 1-Dec 1

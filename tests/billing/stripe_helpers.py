@@ -190,9 +190,10 @@ def save_card(account: Any, number: str) -> str:
     auto-recharge, as a successful Add Credit with "keep this card" would. Returns its id."""
     from django.utils import timezone
 
-    from billing import services, stripe_gateway
+    from billing import stripe_gateway
+    from billing.services.cards import billing_card_save, stripe_customer_ensure
 
-    customer = services.stripe_customer_ensure(account=account)
+    customer = stripe_customer_ensure(account=account)
     pm = stripe_gateway.client().v1.payment_methods.create(
         params={
             "type": "card",
@@ -200,7 +201,7 @@ def save_card(account: Any, number: str) -> str:
         }
     )
     stripe_gateway.payment_method_attach(payment_method_id=pm.id, customer=customer)
-    services.billing_card_save(
+    billing_card_save(
         account=account, card=stripe_gateway.payment_method_retrieve(pm.id), now=timezone.now()
     )
     return str(pm.id)

@@ -23,8 +23,9 @@ from billing.models import (
     RateDeck,
     ServicePlan,
 )
-from billing.selectors import api_client_for_token, billing_period, plan_for_account
-from billing.services import ledger_post
+from billing.selectors.api_clients import api_client_for_token
+from billing.selectors.plans import billing_period, plan_for_account
+from billing.services.ledger import ledger_post
 from tests.billing.call_factories import CallFactory, DIDFactory, ExtensionFactory
 from tests.factories import UserFactory
 

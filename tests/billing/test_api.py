@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 
 from billing import openapi
 from billing.models import ApiClient, Call, CallReservation, LedgerEntry
-from billing.services import api_client_create
+from billing.services.api_clients import api_client_create
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, US_DID, set_up_account
 

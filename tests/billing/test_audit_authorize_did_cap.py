@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing.services import AuthorizeInput, AuthorizeResult, call_authorize, call_record
+from billing.services.authorize import AuthorizeInput, AuthorizeResult, call_authorize
+from billing.services.calls import call_record
 from portal.models import Account
 from tests.billing.rating_fixtures import INTL_DID, NOW, cdr, set_up_account
 

@@ -16,8 +16,9 @@ import pytest
 from django.db import connections, transaction
 from django.utils import timezone
 
-from billing import services
 from billing.models import BillingProfile
+from billing.services.auto_recharge import auto_recharge_run
+from billing.services.low_balance import low_balance_check
 from portal.models import Account
 from tests.factories import AccountFactory
 
@@ -61,9 +62,5 @@ def test_profile_locks_do_not_wait_for_the_account_row(on_postgres: None) -> Non
         auto_recharge_daily_cap=Decimal("0"),  # capped: stops before any Stripe call
     )
     now = timezone.now()
-    _holding_the_account_row(
-        account.pk, lambda: services.low_balance_check(account_id=account.pk, now=now)
-    )
-    _holding_the_account_row(
-        account.pk, lambda: services.auto_recharge_run(account_id=account.pk, now=now)
-    )
+    _holding_the_account_row(account.pk, lambda: low_balance_check(account_id=account.pk, now=now))
+    _holding_the_account_row(account.pk, lambda: auto_recharge_run(account_id=account.pk, now=now))

@@ -11,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from billing.selectors import minutes_summary
-from billing.services import AuthorizeInput, call_authorize, call_record
+from billing.selectors.usage import minutes_summary
+from billing.services.authorize import AuthorizeInput, call_authorize
+from billing.services.calls import call_record
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, cdr, set_up_account
 

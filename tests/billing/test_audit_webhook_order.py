@@ -16,8 +16,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from billing import services, stripe_gateway
+from billing import stripe_gateway
 from billing.models import Deposit, LedgerEntry, StripeEvent
+from billing.services.stripe_events import stripe_event_process, stripe_event_record
 from portal.models import Account
 from tests.billing.stripe_helpers import event_body, sign
 
@@ -51,13 +52,13 @@ def _intent(deposit: Deposit) -> dict[str, Any]:
 
 def _store(event_id: str, event_type: str, obj: dict[str, Any]) -> str:
     payload = {"id": event_id, "type": event_type, "data": {"object": obj}}
-    services.stripe_event_record(payload=payload, now=NOW)
+    stripe_event_record(payload=payload, now=NOW)
     return event_id
 
 
 def _process(event_id: str) -> StripeEvent:
     try:
-        return services.stripe_event_process(event_id=event_id, now=NOW)
+        return stripe_event_process(event_id=event_id, now=NOW)
     except Exception:
         return StripeEvent.objects.get(event_id=event_id)
 

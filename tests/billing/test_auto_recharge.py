@@ -12,9 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import services, tasks
+from billing import tasks
 from billing.models import BillingProfile, Deposit, LedgerEntry
-from billing.selectors import ledger_problems
+from billing.selectors.ledger import ledger_problems
+from billing.services.auto_recharge import auto_recharge_configure, auto_recharge_run
+from billing.services.ledger import ledger_post
 from portal.models import Account
 from tests.billing.stripe_helpers import CARD_3DS, CARD_DECLINED, CARD_OK, LocalStripe, save_card
 from tests.conftest import run_in_threads
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def post(account: Account | int, amount: str, key: str, *, now: dt.datetime | None = None) -> None:
-    services.ledger_post(
+    ledger_post(
         account=account,
         amount=Decimal(amount),
         kind="call" if Decimal(amount) < 0 else "adjustment",
@@ -35,7 +37,7 @@ def post(account: Account | int, amount: str, key: str, *, now: dt.datetime | No
 
 
 def turn_on(account: Account, *, threshold: str = "10", amount: str = "25", **caps: str) -> None:
-    services.auto_recharge_configure(
+    auto_recharge_configure(
         account=account,
         enabled=True,
         threshold=Decimal(threshold),
@@ -176,7 +178,7 @@ def test_declines_back_off_and_three_turn_auto_recharge_off(
     BillingProfile.objects.filter(account=account).update(
         auto_recharge_enabled=True, auto_recharge_threshold=Decimal("10")
     )
-    run = lambda minutes: services.auto_recharge_run(  # noqa: E731
+    run = lambda minutes: auto_recharge_run(  # noqa: E731
         account_id=account.pk, now=start + dt.timedelta(minutes=minutes)
     )
     first = run(0)

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from billing import services
 from billing.models import Deposit, LedgerEntry
+from billing.services.ledger import ledger_post
 from tests.billing.stripe_helpers import CARD_3DS, CARD_OK, LocalStripe
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
@@ -27,7 +27,7 @@ def some_history(account) -> None:
         (2, "-1.7500", "call", "Call to UK mobile +44 7700 900123, 7 min at $0.25/min"),
     ]
     for i, (days, amount, kind, text) in enumerate(rows):
-        services.ledger_post(
+        ledger_post(
             account=account,
             amount=Decimal(amount),
             kind=kind,

@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import Call, LedgerEntry, UsageCounter
-from billing.selectors import minutes_summary, plan_for_account
-from billing.services import AuthorizeInput, call_authorize, call_record
+from billing.selectors.plans import plan_for_account
+from billing.selectors.usage import minutes_summary
+from billing.services.authorize import AuthorizeInput, call_authorize
+from billing.services.calls import call_record
 from portal.models import Account
 from tests.billing.rating_fixtures import (
     INTL_DID,
@@ -311,7 +313,7 @@ def test_authorize_refusals(acct: Account) -> None:
 
 def test_reservations_expire(acct: Account) -> None:
     from billing.models import CallReservation
-    from billing.services import reservation_expire
+    from billing.services.authorize import reservation_expire
 
     authorize(acct, "+35722123456", "e-1")
     assert reservation_expire(now=NOW + dt.timedelta(hours=1)) == 0

@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from billing.exports import safe_cell
 from billing.models import Call, ServicePlan, UsageCounter
-from billing.selectors import CallFilters, billing_period, call_count, calls_for_account
-from billing.services import account_plan_set
+from billing.selectors.calls import CallFilters, call_count, calls_for_account
+from billing.selectors.plans import billing_period
+from billing.services.plans import account_plan_set
 from portal.models import Account
 from tests.billing.call_factories import T0, CallFactory
 from tests.factories import AccountFactory

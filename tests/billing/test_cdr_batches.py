@@ -16,15 +16,11 @@ from django.core import mail
 from django.utils import timezone
 
 from billing.models import DID, BillingProfile, Call, CallReservation, DIDGroup, LedgerEntry
-from billing.selectors import ledger_problems, minutes_summary
-from billing.services import (
-    AuthorizeInput,
-    CdrInput,
-    call_authorize,
-    call_record,
-    call_record_batch,
-    ledger_post,
-)
+from billing.selectors.ledger import ledger_problems
+from billing.selectors.usage import minutes_summary
+from billing.services.authorize import AuthorizeInput, call_authorize
+from billing.services.calls import CdrInput, call_record, call_record_batch
+from billing.services.ledger import ledger_post
 from billing.signals import balance_changed, balances_changed
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, cdr, set_up_account

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from billing.models import DID, AccountPlan, AccountRating, Extension, RateDeck
-from billing.selectors import billing_period, plan_for_account
+from billing.selectors.plans import billing_period, plan_for_account
 from portal.models import Account, User
 from tests.billing.call_factories import DIDFactory
 

@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from billing.cdr_files import row_call_id
 from billing.models import Call, LedgerEntry
-from billing.selectors import minutes_summary
+from billing.selectors.usage import minutes_summary
+from billing.services.cdr_import import row_call_id
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, set_up_account
 
@@ -180,7 +180,7 @@ def test_bad_options(tmp_path: Path) -> None:
 
 def test_create_api_token_prints_the_token_once() -> None:
     from billing.models import ApiClient
-    from billing.selectors import api_client_for_token
+    from billing.selectors.api_clients import api_client_for_token
 
     out, err = io.StringIO(), io.StringIO()
     call_command("create_api_token", "asterisk-test", stdout=out, stderr=err)

@@ -12,8 +12,8 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
 from billing.models import ImmutableError, LedgerEntry
-from billing.selectors import ledger_problems
-from billing.services import ledger_adjust, ledger_post, ledger_reverse
+from billing.selectors.ledger import ledger_problems
+from billing.services.ledger import ledger_adjust, ledger_post, ledger_reverse
 from billing.signals import balance_changed
 from portal.errors import DomainError
 from portal.models import Account

@@ -8,15 +8,17 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing import services, tasks
+from billing import tasks
 from billing.models import BillingProfile
+from billing.services.auto_recharge import auto_recharge_configure
+from billing.services.ledger import ledger_post
 from portal.models import Account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def post(account: Account, amount: str, key: str) -> None:
-    services.ledger_post(
+    ledger_post(
         account=account,
         amount=Decimal(amount),
         kind="call" if Decimal(amount) < 0 else "adjustment",
@@ -32,7 +34,7 @@ def alerts() -> list[str]:
 
 def test_one_email_per_crossing(account: Account, user) -> None:
     post(account, "10", "start")
-    services.auto_recharge_configure(
+    auto_recharge_configure(
         account=account,
         enabled=False,
         threshold=Decimal("0"),

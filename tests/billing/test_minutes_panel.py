@@ -9,8 +9,8 @@ import time_machine
 from django.test import Client
 
 from billing.models import ServicePlan, UsageCounter
-from billing.selectors import billing_period
-from billing.services import account_plan_set
+from billing.selectors.plans import billing_period
+from billing.services.plans import account_plan_set
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)

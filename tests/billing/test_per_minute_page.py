@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from billing import services
 from billing.models import LedgerEntry
+from billing.services.ledger import ledger_post
 from portal.models import Account
 from tests.factories import AccountFactory
 
@@ -21,7 +21,7 @@ URL = "/per-minute/"
 
 
 def post(account: Account, amount: str, key: str, kind: str, when: dt.datetime, text: str) -> None:
-    services.ledger_post(
+    ledger_post(
         account=account,
         amount=Decimal(amount),
         kind=kind,

@@ -14,8 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing.models import Rate, RateDeck
-from billing.selectors import price_lookup, rate_for_number
-from billing.services import rate_deck_import
+from billing.selectors.plans import rate_for_number
+from billing.selectors.pricing import price_lookup
+from billing.services.rate_import import rate_deck_import
 from portal.errors import DomainError
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, set_up_account

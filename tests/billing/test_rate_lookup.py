@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing.models import AccountRating, Rate, RateDeck, ServicePlan
-from billing.services import account_plan_set
+from billing.services.plans import account_plan_set
 from tests.billing.call_factories import ExtensionFactory
 
 pytestmark = pytest.mark.django_db

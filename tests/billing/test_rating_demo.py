@@ -9,7 +9,7 @@ import pytest
 from django.db.models import Sum
 
 from billing.models import Call, LedgerEntry
-from billing.selectors import minutes_summary
+from billing.selectors.usage import minutes_summary
 from portal import demo
 
 pytestmark = pytest.mark.django_db

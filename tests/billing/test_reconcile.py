@@ -11,9 +11,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing import services, stripe_gateway, tasks
+from billing import stripe_gateway, tasks
 from billing.models import Deposit, LedgerEntry
-from billing.selectors import ledger_problems
+from billing.selectors.ledger import ledger_problems
+from billing.services.cards import stripe_customer_ensure
+from billing.services.reconcile import stripe_reconcile
 from portal.models import Account
 from tests.billing.stripe_helpers import LocalStripe
 from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
@@ -28,7 +30,7 @@ def test_reconciliation_credits_a_missed_webhook_payment_once(
     deposit = authenticated_3ds_deposit(customer_client, stripe_local, amount="20.00")
     assert not LedgerEntry.objects.exists()
 
-    report = services.stripe_reconcile(now=timezone.now())
+    report = stripe_reconcile(now=timezone.now())
     assert report.credited == [deposit.stripe_payment_intent_id]
     assert report.mismatches == []
     entry = LedgerEntry.objects.get()
@@ -43,7 +45,7 @@ def test_reconciliation_credits_a_missed_webhook_payment_once(
         "closed": 0,
         "mismatches": 0,
     }
-    services.stripe_reconcile(now=timezone.now())
+    stripe_reconcile(now=timezone.now())
     assert LedgerEntry.objects.count() == 1
     account.refresh_from_db()
     assert account.balance == Decimal("20.0000")
@@ -59,7 +61,7 @@ def test_reconciliation_finds_a_payment_whose_id_the_portal_never_saved(
     Deposit.objects.filter(pk=deposit.pk).update(
         stripe_payment_intent_id="", status=Deposit.Status.PROCESSING
     )
-    report = services.stripe_reconcile(now=timezone.now())
+    report = stripe_reconcile(now=timezone.now())
     assert report.credited == [pi]
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.SUCCEEDED and deposit.stripe_payment_intent_id == pi
@@ -71,7 +73,7 @@ def test_unknown_stripe_payment_is_reported_to_staff(
     stripe_local: LocalStripe, account: Account, settings
 ) -> None:
     settings.STAFF_ALERT_EMAILS = ["billing-team@example.com"]
-    customer = services.stripe_customer_ensure(account=account)
+    customer = stripe_customer_ensure(account=account)
     intent = stripe_gateway.payment_intent_create(
         amount_cents=1500,
         customer=customer,
@@ -79,7 +81,7 @@ def test_unknown_stripe_payment_is_reported_to_staff(
         metadata={},
         idempotency_key="outside-the-portal",
     )
-    report = services.stripe_reconcile(now=timezone.now())
+    report = stripe_reconcile(now=timezone.now())
     assert report.credited == []
     assert len(report.mismatches) == 1 and intent.id in report.mismatches[0]
     assert not LedgerEntry.objects.exists()
@@ -99,7 +101,7 @@ def test_abandoned_deposits_are_closed(stripe_local: LocalStripe, account: Accou
     fresh = Deposit.objects.create(
         account=account, amount=Decimal("5"), key=uuid.uuid4(), created_at=now, updated_at=now
     )
-    report = services.stripe_reconcile(now=now)
+    report = stripe_reconcile(now=now)
     assert report.closed == [str(old.pk)]
     old.refresh_from_db()
     fresh.refresh_from_db()

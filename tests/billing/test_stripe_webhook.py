@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from billing import stripe_gateway
 from billing.models import Deposit, LedgerEntry, StripeEvent
-from billing.selectors import ledger_problems
+from billing.selectors.ledger import ledger_problems
 from portal.models import Account
 from tests.billing.stripe_helpers import (
     CARD_3DS,

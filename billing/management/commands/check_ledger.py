@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.selectors import ledger_problems
+from billing.selectors.ledger import ledger_problems
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.services import api_client_create
+from billing.services.api_clients import api_client_create
 from portal.errors import DomainError
 
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from billing.cdr_files import DEFAULT_BATCH, import_master_csv, read_rows
+from billing.services.cdr_import import DEFAULT_BATCH, import_master_csv, read_rows
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from billing.services import rate_deck_import
+from billing.services.rate_import import rate_deck_import
 from portal.errors import DomainError
 
 

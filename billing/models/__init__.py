@@ -1,0 +1,38 @@
+"""Billing models, one module per domain, every model re-exported here so that
+``billing.models.X``, the admin and the migrations keep one name for each."""
+
+from billing.models.calls import ApiClient, Call, CallReservation, UsageCounter
+from billing.models.ledger import ImmutableError, LedgerEntry, LedgerEntryQuerySet
+from billing.models.numbers import DID, DIDGroup, Extension
+from billing.models.payments import BillingProfile, Deposit, StripeEvent, card_label
+from billing.models.plans import (
+    AccountPlan,
+    AccountRating,
+    IncludedDestination,
+    Rate,
+    RateDeck,
+    ServicePlan,
+)
+
+__all__ = [
+    "DID",
+    "AccountPlan",
+    "AccountRating",
+    "ApiClient",
+    "BillingProfile",
+    "Call",
+    "CallReservation",
+    "DIDGroup",
+    "Deposit",
+    "Extension",
+    "ImmutableError",
+    "IncludedDestination",
+    "LedgerEntry",
+    "LedgerEntryQuerySet",
+    "Rate",
+    "RateDeck",
+    "ServicePlan",
+    "StripeEvent",
+    "UsageCounter",
+    "card_label",
+]

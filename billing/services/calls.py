@@ -1,0 +1,400 @@
+"""Rating finished calls (CDRs): each ``call_id`` rated and posted exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from billing.models import (
+    Call,
+    CallReservation,
+    LedgerEntry,
+    UsageCounter,
+)
+from billing.money import money
+from billing.periods import Period
+from billing.rating import CallFacts, Usage, rate_call
+from billing.selectors.ledger import ledger_entries_posted
+from billing.selectors.plans import billing_period
+from billing.selectors.pricing import PricingContext, call_pricing
+from billing.selectors.usage import usage_counter_rows
+from billing.services.ledger import ledger_existing, ledger_post
+from billing.signals import BalanceChange, balances_changed
+from portal.errors import DomainError
+from portal.models import Account
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CdrInput:
+    """A finished call as the switch reports it (API or Master.csv), already parsed."""
+
+    call_id: str
+    account: str  # account code
+    direction: str  # outbound | inbound | internal
+    from_number: str
+    to_number: str
+    start: dt.datetime
+    answer: dt.datetime | None
+    end: dt.datetime
+    billsec: int
+    disposition: str = "ANSWERED"
+
+    @property
+    def answered(self) -> bool:
+        return (
+            self.answer is not None
+            and self.billsec > 0
+            and self.disposition.strip().upper() in ("", "ANSWERED")
+        )
+
+
+@dataclass(frozen=True)
+class CallResult:
+    call_id: str
+    status: str  # rated | duplicate | rejected
+    charge: Decimal | None = None
+    included_seconds: int = 0
+    billed_seconds: int = 0
+    explanation: str = ""
+    error: str | None = None
+    error_code: str | None = None
+    call: Call | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "status": self.status,
+            "charge": None if self.charge is None else str(money(self.charge)),
+            "included_seconds": self.included_seconds,
+            "billed_seconds": self.billed_seconds,
+            "explanation": self.explanation,
+            "error": self.error,
+        }
+
+
+def _call_result(call: Call, status: str) -> CallResult:
+    return CallResult(
+        call_id=call.call_id,
+        status=status,
+        charge=call.charge,
+        included_seconds=call.included_seconds,
+        billed_seconds=call.billed_seconds,
+        explanation=call.explanation,
+        call=call,
+    )
+
+
+def _rejected(call_id: str, code: str, message: str) -> CallResult:
+    return CallResult(call_id=call_id, status="rejected", error=message, error_code=code)
+
+
+CounterKey = tuple[int, dt.datetime, int | None]  # account id, period start, DID id (capped DIDs)
+
+
+class _UsageCounters:
+    """The included-minute counters of a batch's accounts and billing periods: read once (under
+    the accounts' row locks, which every counter update holds), counted in memory, written once
+    at the end: new counters inserted with their totals, the others incremented by theirs, in
+    one statement each."""
+
+    def __init__(self, *, account_ids: set[int], periods: set[dt.datetime]) -> None:
+        self._account_ids, self._periods = account_ids, periods
+        self._rows: dict[CounterKey, UsageCounter] | None = None
+        self._added: dict[CounterKey, int] = {}
+
+    def used(self, key: CounterKey) -> int:
+        if self._rows is None:
+            self._rows = usage_counter_rows(
+                account_ids=self._account_ids, period_starts=self._periods
+            )
+        row = self._rows.get(key)
+        return (row.included_seconds_used if row is not None else 0) + self._added.get(key, 0)
+
+    def add(self, key: CounterKey, seconds: int) -> None:
+        if seconds:
+            self._added[key] = self._added.get(key, 0) + seconds
+
+    def save(self) -> None:
+        rows = self._rows or {}
+        UsageCounter.objects.bulk_create(
+            UsageCounter(
+                account_id=key[0], period_start=key[1], did_id=key[2], included_seconds_used=s
+            )
+            for key, s in self._added.items()
+            if key not in rows
+        )
+        increments = [
+            UsageCounter(
+                pk=rows[key].pk,
+                included_seconds_used=models.F("included_seconds_used") + seconds,
+            )
+            for key, seconds in self._added.items()
+            if key in rows
+        ]
+        UsageCounter.objects.bulk_update(increments, ["included_seconds_used"])  # one UPDATE
+
+
+def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> CallResult:
+    """Rate a finished call and post its charge, exactly once per ``call_id``.
+
+    One transaction under the account's row lock: check the call id, read and update the
+    included-minute counters of the call's billing month, post the ledger entry (key
+    ``call:<call_id>``), store the Call and release the call's reservation. Sending the same call
+    id again returns ``duplicate`` and changes nothing; a call that cannot be rated (unknown
+    account, number, destination or DID) is ``rejected`` and leaves no trace.
+    """
+    try:
+        with transaction.atomic():
+            [result] = _calls_rate_and_store(cdrs=[cdr], now=now, source=source)
+    except DomainError as exc:
+        # Posting refused (the call's ledger key already holds a different entry).
+        logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
+        return _rejected(cdr.call_id, exc.code, exc.message)
+    except IntegrityError:
+        # The same call id committed by another account's transaction in between.
+        existing = Call.objects.filter(call_id=cdr.call_id).first()
+        if existing is None:
+            raise
+        if existing.account.code != cdr.account:
+            return _rejected(
+                cdr.call_id, "call_id_conflict", "call_id: already used by another account's call."
+            )
+        return _call_result(existing, "duplicate")
+    return result
+
+
+def call_record_batch(
+    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str = "api"
+) -> list[CallResult]:
+    """``call_record`` for many calls: the results in the CDRs' order, the same as recording
+    them one by one in that order, with a few queries per batch plus two per charged call
+    (its ledger entry and balance) instead of a dozen or more per call.
+
+    One transaction: the batch's accounts are locked once, in id order (so concurrent batches
+    cannot deadlock), and each account's CDRs are rated in order under its lock, with the
+    pricing data read once for the batch (``PricingContext``) and the included-minute counters
+    counted in memory. Charges are posted by ``ledger_post`` on the locked account; the Calls
+    are inserted together. A CDR that cannot be rated is ``rejected`` and leaves no trace; the
+    others are recorded. If a write fails (a call id committed meanwhile by another account, a
+    ledger key already used), the batch is rolled back and its CDRs are recorded one by one
+    with ``call_record``, which decides those cases; the database's unique call id and ledger
+    key keep every call posted once whichever way it goes.
+    """
+    if not cdrs:
+        return []
+    try:
+        with transaction.atomic():
+            return _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
+    except (DomainError, IntegrityError) as exc:
+        logger.warning("cdr batch of %s: %s; recording its calls one by one", len(cdrs), exc)
+        return [call_record(cdr=cdr, now=now, source=source) for cdr in cdrs]
+
+
+def _calls_rate_and_store(
+    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str
+) -> list[CallResult]:
+    """The work of ``call_record_batch``, in the caller's transaction. Raises DomainError or
+    IntegrityError when a write fails (the caller rolls back)."""
+    codes = {cdr.account for cdr in cdrs}
+    locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
+    accounts = {account.code: account for account in locked}
+    known = [cdr for cdr in cdrs if cdr.account in accounts]
+    # After the locks: every committed call of these accounts is visible.
+    earlier = {
+        call.call_id: call
+        for call in Call.objects.filter(call_id__in={cdr.call_id for cdr in known})
+    }
+    posted = ledger_entries_posted(keys={f"call:{cdr.call_id}" for cdr in known})
+    context = PricingContext(
+        accounts=accounts.values(),
+        numbers={number for cdr in known for number in (cdr.from_number, cdr.to_number)},
+    )
+    periods = {cdr: billing_period(account=accounts[cdr.account], at=cdr.start) for cdr in known}
+    counters = _UsageCounters(
+        account_ids={account.pk for account in accounts.values()},
+        periods={period.start for period in periods.values()},
+    )
+    results: list[CallResult] = []
+    recorded: dict[str, Call] = {}
+    balances_before: dict[int, Decimal] = {}
+    last_entries: dict[int, int] = {}
+    for cdr in cdrs:
+        account = accounts.get(cdr.account)
+        if account is None:
+            results.append(
+                _rejected(cdr.call_id, "unknown_account", f"account: no account {cdr.account!r}.")
+            )
+            continue
+        prior = recorded.get(cdr.call_id) or earlier.get(cdr.call_id)
+        if prior is not None:
+            if prior.account_id != account.pk:
+                results.append(
+                    _rejected(
+                        cdr.call_id,
+                        "call_id_conflict",
+                        "call_id: already used by another account's call.",
+                    )
+                )
+            else:
+                results.append(_call_result(prior, "duplicate"))
+            continue
+        try:
+            call = _call_rate(
+                account=account,
+                cdr=cdr,
+                period=periods[cdr],
+                context=context,
+                counters=counters,
+                now=now,
+                source=source,
+            )
+        except DomainError as exc:
+            logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
+            results.append(_rejected(cdr.call_id, exc.code, exc.message))
+            continue
+        key = f"call:{cdr.call_id}"
+        if call.charge > 0 and key in posted:  # an entry without its Call: as ledger_post does
+            call.ledger_entry = ledger_existing(
+                entry=posted[key], account=account, amount=-call.charge
+            ).entry
+        elif call.charge > 0:
+            balance_before = account.balance
+            posting = ledger_post(
+                account=account,
+                amount=-call.charge,
+                kind=LedgerEntry.Kind.CALL,
+                description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
+                idempotency_key=key,
+                now=now,
+                source_type="call",
+                source_id=cdr.call_id,
+                metadata={"billed_seconds": call.billed_seconds},
+                locked=True,
+                announce=False,
+            )
+            call.ledger_entry = posting.entry
+            balances_before.setdefault(account.pk, balance_before)
+            last_entries[account.pk] = posting.entry.pk
+        recorded[cdr.call_id] = call
+        results.append(_call_result(call, "rated"))  # its pk is set by bulk_create below
+        logger.info(
+            "call %s account=%s %s billed=%ss included=%ss charge=%s",
+            cdr.call_id,
+            account.code,
+            call.category,
+            call.billed_seconds,
+            call.included_seconds,
+            call.charge,
+        )
+    counters.save()
+    Call.objects.bulk_create(recorded.values())
+    released: dict[int, list[str]] = {}
+    for call in recorded.values():
+        released.setdefault(call.account_id, []).append(call.call_id)
+    if released:
+        CallReservation.objects.filter(
+            functools.reduce(
+                operator.or_,
+                (models.Q(account_id=pk, call_id__in=ids) for pk, ids in released.items()),
+            )
+        ).delete()
+    by_pk = {account.pk: account for account in accounts.values()}
+    changes = [
+        BalanceChange(pk, last_entries[pk], before, by_pk[pk].balance)
+        for pk, before in balances_before.items()
+    ]
+    if changes:
+        transaction.on_commit(
+            lambda: balances_changed.send_robust(sender=LedgerEntry, changes=changes)
+        )
+    return results
+
+
+def _call_rate(
+    *,
+    account: Account,
+    cdr: CdrInput,
+    period: Period,
+    context: PricingContext,
+    counters: _UsageCounters,
+    now: dt.datetime,
+    source: str,
+) -> Call:
+    """Rate one CDR of a batch: the (unsaved) Call, its included seconds counted in
+    ``counters``. Raises DomainError when the call cannot be rated (nothing is counted)."""
+    pricing = call_pricing(
+        account=account,
+        direction=cdr.direction,
+        from_number=cdr.from_number,
+        to_number=cdr.to_number,
+        at=cdr.start,
+        context=context,
+    )
+    account_key = did_key = None
+    usage = Usage()
+    if cdr.answered and pricing.included and not pricing.on_net:
+        account_key = (account.pk, period.start, None)
+        if pricing.did_cap_seconds is not None and pricing.did is not None:
+            did_key = (account.pk, period.start, pricing.did.pk)
+        usage = Usage(
+            included_used=counters.used(account_key),
+            did_cap_seconds=pricing.did_cap_seconds,
+            did_used=counters.used(did_key) if did_key is not None else 0,
+        )
+    rating = rate_call(
+        call=CallFacts(
+            billsec=cdr.billsec,
+            answered=cdr.answered,
+            on_net=pricing.on_net,
+            destination=pricing.destination,
+            included=pricing.included,
+            incoming=cdr.direction == Call.Direction.INBOUND,
+        ),
+        plan=pricing.terms,
+        usage=usage,
+        price=pricing.price,
+    )
+    if account_key is not None:
+        counters.add(account_key, rating.included_seconds)
+    if did_key is not None:
+        counters.add(did_key, rating.did_seconds)
+    info = pricing.number
+    return Call(
+        account=account,
+        call_id=cdr.call_id,
+        direction=Call.Direction.INTERNAL if pricing.on_net else cdr.direction,
+        from_number=cdr.from_number[:40],
+        to_number=(
+            info.e164
+            if info is not None and cdr.direction == Call.Direction.OUTBOUND
+            else cdr.to_number
+        )[:40],
+        destination=pricing.destination[:120],
+        did=pricing.did,
+        started_at=cdr.start,
+        answered_at=cdr.answer,
+        ended_at=cdr.end,
+        billsec=max(0, cdr.billsec),
+        disposition=cdr.disposition[:20],
+        period_start=period.start,
+        category=rating.category,
+        billed_seconds=rating.billable_seconds,
+        included_seconds=rating.included_seconds,
+        paid_seconds=rating.paid_seconds,
+        rate=rating.rate,
+        connect_fee=rating.connect_fee,
+        charge=rating.charge,
+        explanation=rating.explanation[:255],
+        source=source[:10],
+        created_at=now,
+    )

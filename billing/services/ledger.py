@@ -1,0 +1,216 @@
+"""The ledger: ``ledger_post`` is the only function that changes a balance.
+
+Every entry has an idempotency key that is unique in the database; a posting runs under the
+account's row lock and moves the cached balance in the same transaction, so a re-delivered,
+re-run or concurrent posting with the same key changes nothing the second time."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from billing.models import (
+    LedgerEntry,
+)
+from billing.money import format_usd, money
+from billing.signals import balance_changed
+from portal.errors import DomainError
+from portal.models import Account, User
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Posting:
+    entry: LedgerEntry
+    created: bool  # False when the idempotency key had already been posted
+
+
+def _send_balance_changed(entry: LedgerEntry, before: Decimal) -> None:
+    balance_changed.send_robust(
+        sender=LedgerEntry,
+        account_id=entry.account_id,
+        entry_id=entry.pk,
+        balance_before=before,
+        balance_after=entry.balance_after,
+    )
+
+
+def ledger_post(
+    *,
+    account: Account | int,
+    amount: Decimal,
+    kind: str,
+    description: str,
+    idempotency_key: str,
+    now: dt.datetime,
+    source_type: str = "",
+    source_id: str = "",
+    created_by: User | None = None,
+    reason: str = "",
+    metadata: dict[str, Any] | None = None,
+    reverses: LedgerEntry | None = None,
+    locked: bool = False,
+    announce: bool = True,
+) -> Posting:
+    """Append one entry and move the cached balance, exactly once per ``idempotency_key``.
+
+    Locks the account row, so concurrent postings for one account serialise and none is lost.
+    Posting a key that exists returns the existing entry and changes nothing. Runs in the
+    caller's transaction when there is one (the caller's rollback undoes the posting too).
+
+    ``locked=True``: the caller's transaction already holds ``account`` (an Account read with
+    ``select_for_update``, whose ``balance`` is current) locked and has found, under that lock,
+    that ``idempotency_key`` is not posted yet (``ledger_entries_posted``). The account is not
+    locked again, the key not looked up again and no savepoint is made: the unique key still
+    refuses a second posting, by an IntegrityError that aborts the caller's transaction (the
+    caller rolls back and redoes its work). ``announce=False``:
+    the caller sends ``balances_changed`` itself once its transaction commits, instead of one
+    ``balance_changed`` per posting.
+    """
+    amount = money(amount)
+    if amount == 0:
+        raise DomainError("A ledger entry cannot be for $0.", code="zero_amount")
+    if kind not in LedgerEntry.Kind.values:
+        raise DomainError(f"Unknown ledger entry kind {kind!r}.", code="bad_kind")
+    if not idempotency_key:
+        raise DomainError("A ledger entry needs an idempotency key.", code="no_key")
+    account_id = account if isinstance(account, int) else account.pk
+    if locked and (isinstance(account, int) or not transaction.get_connection().in_atomic_block):
+        raise TypeError("ledger_post(locked=True) needs the Account its transaction has locked.")
+    try:
+        with contextlib.nullcontext() if locked else transaction.atomic():
+            row = (
+                account
+                if locked and not isinstance(account, int)
+                else Account.objects.select_for_update().get(pk=account_id)
+            )
+            existing = (
+                None
+                if locked
+                else LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+            )
+            if existing is not None:
+                return _existing(existing, account_id=account_id, amount=amount)
+            before = row.balance
+            after = money(before + amount)
+            entry = LedgerEntry.objects.create(
+                account_id=account_id,
+                amount=amount,
+                kind=kind,
+                description=description[:255],
+                source_type=source_type,
+                source_id=str(source_id),
+                balance_after=after,
+                idempotency_key=idempotency_key,
+                created_at=now,
+                created_by=created_by,
+                reason=reason,
+                metadata=metadata or {},
+                reverses=reverses,
+            )
+            Account.objects.filter(pk=account_id).update(balance=after)
+            if not isinstance(account, int):
+                account.balance = after
+            if announce:
+                transaction.on_commit(lambda: _send_balance_changed(entry, before))
+    except IntegrityError:
+        if locked:
+            raise  # the caller's transaction is aborted: the caller rolls back
+        # The unique key won a race outside the account lock (another account used it):
+        # report the existing entry; the database guaranteed nothing was posted twice.
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _existing(existing, account_id=account_id, amount=amount)
+    logger.info(
+        "ledger: account=%s kind=%s amount=%s balance=%s key=%s",
+        account_id,
+        kind,
+        amount,
+        after,
+        idempotency_key,
+    )
+    return Posting(entry=entry, created=True)
+
+
+def ledger_existing(*, entry: LedgerEntry, account: Account, amount: Decimal) -> Posting:
+    """What ``ledger_post`` answers for a key already posted as ``entry``: that entry, not
+    created; or DomainError ``idempotency_conflict`` if it was posted with other details."""
+    return _existing(entry, account_id=account.pk, amount=money(amount))
+
+
+def _existing(entry: LedgerEntry, *, account_id: int, amount: Decimal) -> Posting:
+    if entry.account_id != account_id or entry.amount != amount:
+        logger.error(
+            "ledger: idempotency key %s reused with different content (%s/%s vs %s/%s)",
+            entry.idempotency_key,
+            entry.account_id,
+            entry.amount,
+            account_id,
+            amount,
+        )
+        raise DomainError(
+            "This operation was already recorded with different details.",
+            code="idempotency_conflict",
+        )
+    return Posting(entry=entry, created=False)
+
+
+def ledger_adjust(
+    *,
+    account: Account,
+    amount: Decimal,
+    reason: str,
+    staff_user: User,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+    description: str | None = None,
+) -> Posting:
+    """A staff adjustment: records who and why. ``idempotency_key`` comes from the form."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("An adjustment needs a reason.", code="no_reason")
+    if not staff_user.is_staff:
+        raise DomainError("Only staff can adjust balances.", code="not_staff")
+    amount = money(amount)
+    return ledger_post(
+        account=account,
+        amount=amount,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        description=description or ("Credit" if amount > 0 else "Debit") + f": {reason}",
+        idempotency_key=idempotency_key or f"adjustment:{uuid.uuid4()}",
+        now=now,
+        source_type="staff",
+        source_id=str(staff_user.pk),
+        created_by=staff_user,
+        reason=reason,
+    )
+
+
+def ledger_reverse(
+    *, entry: LedgerEntry, reason: str, staff_user: User | None, now: dt.datetime
+) -> Posting:
+    """Undo an entry with an equal and opposite one (once: the key is the entry's id)."""
+    if entry.kind == LedgerEntry.Kind.REVERSAL:
+        raise DomainError("A reversal cannot itself be reversed.", code="bad_reversal")
+    return ledger_post(
+        account=entry.account_id,
+        amount=-entry.amount,
+        kind=LedgerEntry.Kind.REVERSAL,
+        description=f"Reversal of {entry.description} ({format_usd(entry.amount)})",
+        idempotency_key=f"reversal:{entry.pk}",
+        now=now,
+        source_type="ledger_entry",
+        source_id=str(entry.pk),
+        created_by=staff_user,
+        reason=reason,
+        reverses=entry,
+    )
