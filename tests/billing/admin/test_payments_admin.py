@@ -14,12 +14,12 @@ from django.urls import reverse
 
 from billing.models import BillingProfile, Deposit, StripeEvent
 from portal.models import Account
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
 from tests.billing.stripe_helpers import LocalStripe, event_body, http, sign, wait_for
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def test_staff_see_events_and_process_failed_ones_again(
     staff_client: Client, customer_client: Client, stripe_local: LocalStripe
 ) -> None:
     deposit = authenticated_3ds_deposit(customer_client, stripe_local)
-    from tests.billing.test_stripe_webhook import intent_dict
+    from tests.billing.stripe_events.test_webhook import intent_dict
 
     obj = intent_dict(deposit.stripe_payment_intent_id)
     body = event_body("payment_intent.succeeded", obj, event_id="evt_admin")

@@ -15,8 +15,8 @@ from billing import services, stripe_gateway, tasks
 from billing.models import Deposit, LedgerEntry
 from billing.selectors import ledger_problems
 from portal.models import Account
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
 from tests.billing.stripe_helpers import LocalStripe
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

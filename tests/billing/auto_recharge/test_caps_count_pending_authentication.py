@@ -14,8 +14,8 @@ import time_machine
 
 from billing.models import BillingProfile, Deposit
 from portal.models import Account
+from tests.billing.auto_recharge.test_auto_recharge import post, recharges, turn_on
 from tests.billing.stripe_helpers import CARD_3DS, LocalStripe, save_card
-from tests.billing.test_auto_recharge import post, recharges, turn_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
