@@ -1,4 +1,4 @@
-"""Audit: attempts waiting for the customer's 3-D Secure count against the auto-recharge caps.
+"""Attempts waiting for the customer's 3-D Secure count against the auto-recharge caps.
 
 An off-session attempt the bank wants confirmed can still be completed (and charged) at any time
 through the e-mailed link, so until it is settled it is money auto-recharge may charge. A new
