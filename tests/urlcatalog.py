@@ -19,7 +19,7 @@ from portal.models import Account
 CONTROL_CENTER_NAMESPACES = ("portal", "billing", "trunking")
 
 # kwarg name -> callable(account) -> a value (usually a pk) of an object owned by that account.
-# Later issues add theirs, e.g. "entry_id", "call_id", "port_id", "trunk_id".
+# Each feature adds its own, e.g. "entry_id", "call_id", "port_id", "trunk_id".
 OBJECT_MAKERS: dict[str, Callable[[Account], Any]] = {}
 
 
@@ -89,7 +89,7 @@ def control_center_urls(resolver: URLResolver | None = None) -> list[CatalogURL]
     return sorted(found.values(), key=lambda url: url.name)
 
 
-# --- Prepaid balance (issue 4) ---------------------------------------------------------------
+# --- Prepaid balance -------------------------------------------------------------------------
 
 
 def _make_deposit(account: Account) -> int:

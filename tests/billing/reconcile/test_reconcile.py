@@ -17,8 +17,8 @@ from billing.selectors.ledger import ledger_problems
 from billing.services.cards import stripe_customer_ensure
 from billing.services.reconcile import stripe_reconcile
 from portal.models import Account
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
 from tests.billing.stripe_helpers import LocalStripe
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

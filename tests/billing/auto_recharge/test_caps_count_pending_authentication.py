@@ -1,4 +1,4 @@
-"""Audit: attempts waiting for the customer's 3-D Secure count against the auto-recharge caps.
+"""Attempts waiting for the customer's 3-D Secure count against the auto-recharge caps.
 
 An off-session attempt the bank wants confirmed can still be completed (and charged) at any time
 through the e-mailed link, so until it is settled it is money auto-recharge may charge. A new
@@ -14,8 +14,8 @@ import time_machine
 
 from billing.models import BillingProfile, Deposit
 from portal.models import Account
+from tests.billing.auto_recharge.test_auto_recharge import post, recharges, turn_on
 from tests.billing.stripe_helpers import CARD_3DS, LocalStripe, save_card
-from tests.billing.test_auto_recharge import post, recharges, turn_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,4 +1,4 @@
-"""Demo data for calls: every FAQ case on the Calls page and the meter; idempotent."""
+"""Demo data: every FAQ case on the Calls page and the meter, the balance's deposits; idempotent."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.models import Sum
 from billing.models import Call, LedgerEntry
 from billing.selectors.usage import minutes_summary
 from portal import demo
+from portal.models import Account
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 24, 17, 0, tzinfo=dt.UTC)
@@ -40,3 +41,16 @@ def test_demo_month_shows_every_case_and_runs_twice_without_change() -> None:
     account.refresh_from_db()
     assert calls.count() == count
     assert account.balance == balance
+
+
+def test_demo_data_is_seeded_once(db: None) -> None:
+    from django.core.management import call_command
+
+    from portal import demo
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    account = Account.objects.get(code=demo.DEMO_CODE)
+    deposits = LedgerEntry.objects.filter(account=account, kind__in=["deposit", "auto_recharge"])
+    assert deposits.count() == 3
+    assert sum(e.amount for e in deposits) == Decimal("100")

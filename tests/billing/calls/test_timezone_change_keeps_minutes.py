@@ -1,4 +1,4 @@
-"""Audit: changing the account's time zone must not hand out a fresh month of included minutes.
+"""Changing the account's time zone must not hand out a fresh month of included minutes.
 
 The owner may change the time zone on the account settings page at any time. The billing month
 is then read in the new zone (same dates, local midnights of another zone), and the minutes

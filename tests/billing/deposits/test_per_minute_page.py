@@ -133,16 +133,3 @@ def test_negative_balance_says_calls_are_paused(customer_client: Client, account
     html = customer_client.get(URL).content.decode()
     assert "\u2212$1.00" in html
     assert "Paid calls are paused" in html
-
-
-def test_demo_data_is_seeded_once(db: None) -> None:
-    from django.core.management import call_command
-
-    from portal import demo
-
-    call_command("seed_demo")
-    call_command("seed_demo")
-    account = Account.objects.get(code=demo.DEMO_CODE)
-    deposits = LedgerEntry.objects.filter(account=account, kind__in=["deposit", "auto_recharge"])
-    assert deposits.count() == 3
-    assert sum(e.amount for e in deposits) == Decimal("100")

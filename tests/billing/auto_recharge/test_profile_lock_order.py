@@ -1,4 +1,4 @@
-"""Audit: the auto-recharge and low-balance profile locks do not also lock the account row.
+"""The auto-recharge and low-balance profile locks do not also lock the account row.
 
 ``select_for_update().select_related("account")`` locks the joined account row too on
 PostgreSQL. A recharge being credited holds the account row (``ledger_post``) and then updates

@@ -1,4 +1,4 @@
-"""Audit: calls in progress on a capped DID hold its remaining included minutes.
+"""Calls in progress on a capped DID hold its remaining included minutes.
 
 The authorize API counts what calls in progress have reserved (SPEC §4). For a DID with a
 monthly cap of included minutes, two calls at once must not both be promised the same last

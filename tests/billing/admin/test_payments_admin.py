@@ -1,11 +1,8 @@
-"""Staff tools for the prepaid balance, and ``make run``'s localstripe webhook registration."""
+"""Staff admin for payments: the auto-recharge caps, Stripe events shown and processed again."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.admin.sites import site
@@ -14,12 +11,11 @@ from django.urls import reverse
 
 from billing.models import BillingProfile, Deposit, StripeEvent
 from portal.models import Account
-from tests.billing.stripe_helpers import LocalStripe, event_body, http, sign, wait_for
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
+from tests.billing.stripe_helpers import LocalStripe, event_body, sign
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -49,7 +45,7 @@ def test_staff_see_events_and_process_failed_ones_again(
     staff_client: Client, customer_client: Client, stripe_local: LocalStripe
 ) -> None:
     deposit = authenticated_3ds_deposit(customer_client, stripe_local)
-    from tests.billing.test_stripe_webhook import intent_dict
+    from tests.billing.stripe_events.test_webhook import intent_dict
 
     obj = intent_dict(deposit.stripe_payment_intent_id)
     body = event_body("payment_intent.succeeded", obj, event_id="evt_admin")
@@ -73,31 +69,3 @@ def test_staff_see_events_and_process_failed_ones_again(
     event.refresh_from_db()
     assert event.status == "processed" and event.attempts == 2
     assert Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.SUCCEEDED
-
-
-def test_bin_localstripe_webhook_registers_the_portals_endpoint(
-    live_server, customer_client: Client, stripe_local: LocalStripe
-) -> None:
-    env = {
-        **os.environ,
-        "STRIPE_API_BASE": stripe_local.base,
-        "STRIPE_WEBHOOK_SECRET": "whsec_test",
-    }
-    try:
-        result = subprocess.run(
-            [str(ROOT / "bin" / "localstripe-webhook"), live_server.url],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-        assert "/stripe/webhook/" in result.stdout
-        deposit = authenticated_3ds_deposit(customer_client, stripe_local, amount="7.00")
-        wait_for(lambda: Deposit.objects.get(pk=deposit.pk).status == Deposit.Status.SUCCEEDED)
-    finally:  # the registration outlives the test: point it at nothing
-        http(
-            "POST",
-            f"{stripe_local.base}/_config/webhooks/control-center",
-            data={"url": "http://127.0.0.1:9/", "secret": "x", "events[]": ["cc.tests.never"]},
-        )

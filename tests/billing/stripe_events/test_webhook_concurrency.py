@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from billing.models import Deposit, LedgerEntry, StripeEvent
 from billing.selectors.ledger import ledger_problems
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit, intent_dict
 from tests.billing.stripe_helpers import LocalStripe, event_body, sign
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit, intent_dict
 from tests.conftest import run_in_threads
 from tests.factories import AccountFactory, UserFactory
 
