@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from billing.forms import AdjustmentForm, ApiClientCreateForm, RateDeckImportForm
+from billing.forms.api_clients import ApiClientCreateForm
+from billing.forms.ledger import AdjustmentForm
+from billing.forms.rates import RateDeckImportForm
 from billing.models import (
     DID,
     AccountPlan,

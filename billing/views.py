@@ -27,13 +27,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import exports, selectors, services, stripe_gateway
-from billing.forms import (
-    AddCreditForm,
-    AutoRechargeForm,
-    CallFilterForm,
-    HistoryFilterForm,
-    RateLookupForm,
-)
+from billing.forms.calls import CallFilterForm
+from billing.forms.deposits import AddCreditForm, AutoRechargeForm
+from billing.forms.ledger import HistoryFilterForm
+from billing.forms.rates import RateLookupForm
 from billing.models import Deposit
 from billing.money import format_usd
 from billing.selectors import CallFilters
