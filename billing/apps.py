@@ -22,7 +22,7 @@ class BillingConfig(AppConfig):
         demo.register(prepaid_hooks.seed_demo)
 
         # Calls (issue 5): the included-minutes meter, after the balance.
-        from billing.views import minutes_panel
+        from billing.panels import minutes_panel
         from portal.dashboard import register_panel as add_panel
 
         add_panel(minutes_panel)
