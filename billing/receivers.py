@@ -37,7 +37,8 @@ def _check(changes: Sequence[BalanceChange]) -> None:
     """Enqueue an auto-recharge when the balance is below the account's recharge threshold
     (and a card is saved), and a low-balance check when being below its alert threshold
     disagrees with whether an alert was sent. The tasks re-read everything they act on."""
-    from billing import tasks
+    from billing.tasks.auto_recharge import auto_recharge_run
+    from billing.tasks.low_balance import low_balance_check
 
     try:
         profiles = {
@@ -67,12 +68,12 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 and profile["payment_method_id"]
                 and balance_after < profile["auto_recharge_threshold"]
             ):
-                transaction.on_commit(partial(tasks.auto_recharge_run.delay, account_id))
+                transaction.on_commit(partial(auto_recharge_run.delay, account_id))
             threshold = profile["low_balance_threshold"]
             if (
                 threshold is not None
                 and (balance_after < threshold) != profile["low_balance_alerted"]
             ):
-                transaction.on_commit(partial(tasks.low_balance_check.delay, account_id))
+                transaction.on_commit(partial(low_balance_check.delay, account_id))
         except Exception:
             logger.exception("balance_changed receiver failed for account %s", account_id)

@@ -11,9 +11,10 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing import services, stripe_gateway, tasks
+from billing import services, stripe_gateway
 from billing.models import Deposit, LedgerEntry
 from billing.selectors import ledger_problems
+from billing.tasks.reconcile import stripe_reconcile
 from portal.models import Account
 from tests.billing.stripe_helpers import LocalStripe
 from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
@@ -37,7 +38,7 @@ def test_reconciliation_credits_a_missed_webhook_payment_once(
     assert len(mail.outbox) == 1  # the receipt
 
     # The beat job again (and again): nothing more.
-    assert tasks.stripe_reconcile.delay().get() == {
+    assert stripe_reconcile.delay().get() == {
         "checked": 1,
         "credited": 0,
         "closed": 0,
