@@ -6,31 +6,22 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from billing import account_options
-        from portal import account_options as registry
-
-        registry.register(account_options.add_arguments, account_options.apply)
-
-        from billing import prepaid_hooks, receivers
+        from billing import account_options, panels, receivers
+        from billing.demo import seed_demo
         from billing.signals import auto_recharge_requested, balance_changed, balances_changed
+        from portal import account_options as registry
         from portal import demo
         from portal.dashboard import register_panel
+
+        registry.register(account_options.add_arguments, account_options.apply)
 
         balance_changed.connect(receivers.on_balance_changed, dispatch_uid="billing.prepaid")
         balances_changed.connect(receivers.on_balances_changed, dispatch_uid="billing.prepaid")
         auto_recharge_requested.connect(
             receivers.on_auto_recharge_requested, dispatch_uid="billing.prepaid"
         )
-        register_panel(prepaid_hooks.balance_panel)
-        demo.register(prepaid_hooks.seed_demo)
 
-        # Calls (issue 5): the included-minutes meter, after the balance.
-        from billing.views import minutes_panel
-        from portal.dashboard import register_panel as add_panel
+        register_panel(panels.balance_panel)
+        register_panel(panels.minutes_panel)
 
-        add_panel(minutes_panel)
-
-        from billing import rating_demo
-        from portal import demo as demo_data
-
-        demo_data.register(rating_demo.seed)
+        demo.register(seed_demo)

@@ -1,5 +1,6 @@
-"""Receivers of ``balance_changed`` and ``balances_changed``: they only decide whether to
-enqueue work, and never fail. One query for the billing profiles of all the changed accounts."""
+"""Receivers of the billing signals (``balance_changed``, ``balances_changed``,
+``auto_recharge_requested``): they only decide whether to enqueue work, and never fail. One
+query for the billing profiles of all the changed accounts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.db import transaction
 
 from billing.models import BillingProfile
 from billing.signals import BalanceChange
+from billing.tasks.auto_recharge import auto_recharge_run
+from billing.tasks.low_balance import low_balance_check
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +33,7 @@ def on_balance_changed(
 
 
 def on_auto_recharge_requested(sender: Any, *, account_id: int, **kwargs: Any) -> None:
-    from billing import tasks
-
-    transaction.on_commit(partial(tasks.auto_recharge_run.delay, account_id))
+    transaction.on_commit(partial(auto_recharge_run.delay, account_id))
 
 
 def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:
@@ -43,7 +44,6 @@ def _check(changes: Sequence[BalanceChange]) -> None:
     """Enqueue an auto-recharge when the balance is below the account's recharge threshold
     (and a card is saved), and a low-balance check when being below its alert threshold
     disagrees with whether an alert was sent. The tasks re-read everything they act on."""
-    from billing import tasks
 
     try:
         profiles = {
@@ -73,12 +73,12 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 and profile["payment_method_id"]
                 and balance_after < profile["auto_recharge_threshold"]
             ):
-                transaction.on_commit(partial(tasks.auto_recharge_run.delay, account_id))
+                transaction.on_commit(partial(auto_recharge_run.delay, account_id))
             threshold = profile["low_balance_threshold"]
             if (
                 threshold is not None
                 and (balance_after < threshold) != profile["low_balance_alerted"]
             ):
-                transaction.on_commit(partial(tasks.low_balance_check.delay, account_id))
+                transaction.on_commit(partial(low_balance_check.delay, account_id))
         except Exception:
             logger.exception("balance_changed receiver failed for account %s", account_id)

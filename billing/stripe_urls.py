@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing import views
+from billing.views import stripe_webhook
 
 app_name = "stripe"
 
 urlpatterns = [
-    path("stripe/webhook/", views.stripe_webhook, name="webhook"),
+    path("stripe/webhook/", stripe_webhook.stripe_webhook, name="webhook"),
 ]

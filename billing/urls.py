@@ -2,33 +2,33 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing import views
+from billing.views import calls, deposits, numbers, per_minute, rates
 
 app_name = "billing"
 
 urlpatterns: list = [
-    path("calls/", views.calls, name="calls"),
-    path("calls/<int:call_id>/", views.call_detail, name="call_detail"),
-    path("numbers/", views.numbers, name="numbers"),
-    path("rates/", views.rate_lookup, name="rate_lookup"),
-    # Prepaid balance (issue 4)
-    path("per-minute/", views.per_minute, name="per_minute"),
-    path("per-minute/add-credit/", views.add_credit, name="add_credit"),
+    path("calls/", calls.calls, name="calls"),
+    path("calls/<int:call_id>/", calls.call_detail, name="call_detail"),
+    path("numbers/", numbers.numbers, name="numbers"),
+    path("rates/", rates.rate_lookup, name="rate_lookup"),
+    # Prepaid balance
+    path("per-minute/", per_minute.per_minute, name="per_minute"),
+    path("per-minute/add-credit/", deposits.add_credit, name="add_credit"),
     path(
         "per-minute/payments/<int:deposit_id>/confirm/",
-        views.deposit_confirm,
+        deposits.deposit_confirm,
         name="deposit_confirm",
     ),
     path(
         "per-minute/payments/<int:deposit_id>/return/",
-        views.deposit_return,
+        deposits.deposit_return,
         name="deposit_return",
     ),
     path(
         "per-minute/payments/<int:deposit_id>/authenticate/",
-        views.deposit_authenticate,
+        deposits.deposit_authenticate,
         name="deposit_authenticate",
     ),
-    path("per-minute/auto-recharge/", views.auto_recharge_settings, name="auto_recharge"),
-    path("per-minute/card/remove/", views.card_remove, name="card_remove"),
+    path("per-minute/auto-recharge/", per_minute.auto_recharge_settings, name="auto_recharge"),
+    path("per-minute/card/remove/", per_minute.card_remove, name="card_remove"),
 ]

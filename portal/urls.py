@@ -19,7 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include((portal_patterns, "portal"))),
     path("", include("billing.urls")),
-    path("api/v1/", include("billing.api_urls")),
+    path("api/v1/", include("billing.api.urls")),
     path("", include("billing.stripe_urls")),
     path("", include("trunking.urls")),
 ]

@@ -243,7 +243,7 @@ def test_account_page_links_to_plan_change_and_calls(staff_client: Client, accou
 
 
 def test_call_list_counts_at_most_the_cap(staff_client: Client, account, monkeypatch) -> None:
-    from billing.admin import CappedCountPaginator
+    from billing.admin.base import CappedCountPaginator
 
     for _ in range(5):
         CallFactory(account=account)

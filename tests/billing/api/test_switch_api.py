@@ -14,7 +14,7 @@ from django.test import Client
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from billing import openapi
+from billing.api import openapi
 from billing.models import ApiClient, Call, CallReservation, LedgerEntry
 from billing.services.api_clients import api_client_create
 from portal.models import Account

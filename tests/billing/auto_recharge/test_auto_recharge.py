@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import tasks
 from billing.models import BillingProfile, Deposit, LedgerEntry
 from billing.selectors.ledger import ledger_problems
 from billing.services.auto_recharge import auto_recharge_configure, auto_recharge_run
 from billing.services.ledger import ledger_post
+from billing.tasks.auto_recharge import auto_recharge_scan
 from portal.models import Account
 from tests.billing.stripe_helpers import CARD_3DS, CARD_DECLINED, CARD_OK, LocalStripe, save_card
 from tests.conftest import run_in_threads
@@ -217,9 +217,9 @@ def test_the_beat_scan_recharges_accounts_whose_task_was_lost(
         auto_recharge_enabled=True, auto_recharge_threshold=Decimal("10")
     )
     assert recharges(account) == []
-    assert tasks.auto_recharge_scan.delay().get() == 1
+    assert auto_recharge_scan.delay().get() == 1
     assert [d.status for d in recharges(account)] == [Deposit.Status.SUCCEEDED]
-    assert tasks.auto_recharge_scan.delay().get() == 0
+    assert auto_recharge_scan.delay().get() == 0
 
 
 def test_settings_form_and_removing_the_card(

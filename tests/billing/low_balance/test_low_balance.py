@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from billing import tasks
 from billing.models import BillingProfile
 from billing.services.auto_recharge import auto_recharge_configure
 from billing.services.ledger import ledger_post
+from billing.tasks.low_balance import low_balance_scan
 from portal.models import Account
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,7 +50,7 @@ def test_one_email_per_crossing(account: Account, user) -> None:
     assert alerts() == ["[Control Center] Your balance is low: $4.00"]
     assert mail.outbox[0].to == [user.email]
     assert "below your alert threshold of $5.00" in mail.outbox[0].body
-    assert tasks.low_balance_scan.delay().get() == 0  # the scan finds nothing to do either
+    assert low_balance_scan.delay().get() == 0  # the scan finds nothing to do either
 
     post(account, "10", "top-up")  # 12: above again, re-armed
     assert not BillingProfile.objects.get(account=account).low_balance_alerted
@@ -61,8 +61,8 @@ def test_one_email_per_crossing(account: Account, user) -> None:
 def test_the_scan_sends_a_missed_alert_once(account: Account, user) -> None:
     post(account, "2", "start")
     BillingProfile.objects.create(account=account, low_balance_threshold=Decimal("5"))
-    assert tasks.low_balance_scan.delay().get() == 1
-    assert tasks.low_balance_scan.delay().get() == 0
+    assert low_balance_scan.delay().get() == 1
+    assert low_balance_scan.delay().get() == 0
     assert len(alerts()) == 1
 
 

@@ -11,14 +11,15 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from billing import stripe_gateway, tasks
+from billing import stripe_gateway
 from billing.models import Deposit, LedgerEntry
 from billing.selectors.ledger import ledger_problems
+from billing.services import reconcile as service_reconcile
 from billing.services.cards import stripe_customer_ensure
-from billing.services.reconcile import stripe_reconcile
+from billing.tasks.reconcile import stripe_reconcile
 from portal.models import Account
-from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
 from tests.billing.stripe_helpers import LocalStripe
+from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +31,7 @@ def test_reconciliation_credits_a_missed_webhook_payment_once(
     deposit = authenticated_3ds_deposit(customer_client, stripe_local, amount="20.00")
     assert not LedgerEntry.objects.exists()
 
-    report = stripe_reconcile(now=timezone.now())
+    report = service_reconcile.stripe_reconcile(now=timezone.now())
     assert report.credited == [deposit.stripe_payment_intent_id]
     assert report.mismatches == []
     entry = LedgerEntry.objects.get()
@@ -39,13 +40,13 @@ def test_reconciliation_credits_a_missed_webhook_payment_once(
     assert len(mail.outbox) == 1  # the receipt
 
     # The beat job again (and again): nothing more.
-    assert tasks.stripe_reconcile.delay().get() == {
+    assert stripe_reconcile.delay().get() == {
         "checked": 1,
         "credited": 0,
         "closed": 0,
         "mismatches": 0,
     }
-    stripe_reconcile(now=timezone.now())
+    service_reconcile.stripe_reconcile(now=timezone.now())
     assert LedgerEntry.objects.count() == 1
     account.refresh_from_db()
     assert account.balance == Decimal("20.0000")
@@ -61,7 +62,7 @@ def test_reconciliation_finds_a_payment_whose_id_the_portal_never_saved(
     Deposit.objects.filter(pk=deposit.pk).update(
         stripe_payment_intent_id="", status=Deposit.Status.PROCESSING
     )
-    report = stripe_reconcile(now=timezone.now())
+    report = service_reconcile.stripe_reconcile(now=timezone.now())
     assert report.credited == [pi]
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.SUCCEEDED and deposit.stripe_payment_intent_id == pi
@@ -81,7 +82,7 @@ def test_unknown_stripe_payment_is_reported_to_staff(
         metadata={},
         idempotency_key="outside-the-portal",
     )
-    report = stripe_reconcile(now=timezone.now())
+    report = service_reconcile.stripe_reconcile(now=timezone.now())
     assert report.credited == []
     assert len(report.mismatches) == 1 and intent.id in report.mismatches[0]
     assert not LedgerEntry.objects.exists()
@@ -101,7 +102,7 @@ def test_abandoned_deposits_are_closed(stripe_local: LocalStripe, account: Accou
     fresh = Deposit.objects.create(
         account=account, amount=Decimal("5"), key=uuid.uuid4(), created_at=now, updated_at=now
     )
-    report = stripe_reconcile(now=now)
+    report = service_reconcile.stripe_reconcile(now=now)
     assert report.closed == [str(old.pk)]
     old.refresh_from_db()
     fresh.refresh_from_db()

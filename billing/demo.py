@@ -1,27 +1,85 @@
-"""Demo data for calls (``make run``): the demo account on Starter with a few numbers and a
-realistic billing month of calls, every one recorded through ``call_record``.
+"""Demo data for ``make run``: the demo account's card payments, then the account on Starter
+with a few numbers and a realistic billing month of calls, every one recorded through
+``call_record``.
 
-Idempotent: the plan, numbers and extensions are get-or-create, and each call has a stable id
-per billing period, so running the seeder again records nothing twice. The month is laid out so
-that the Calls page and the minutes meter show every case of the billing FAQ: included calls,
-one call straddling the 500th minute, overage, Cyprus at its deck rate, a UK mobile, incoming
-calls on a USA number (included) and on a Personal Number Group A number (billed), an on-net
-call and unanswered calls.
+Idempotent: each payment has a stable ledger key; the plan, numbers and extensions are
+get-or-create, and each call has a stable id per billing period, so running the seeder again
+records nothing twice. The month is laid out so that the Calls page and the minutes meter show
+every case of the billing FAQ: included calls, one call straddling the 500th minute, overage,
+Cyprus at its deck rate, a UK mobile, incoming calls on a USA number (included) and on a Personal
+Number Group A number (billed), an on-net call and unanswered calls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from billing.models import ServicePlan
+from billing.models import BillingProfile, Deposit, LedgerEntry, ServicePlan
 from billing.periods import period_containing
 from billing.services.calls import CdrInput, call_record
+from billing.services.ledger import ledger_post
 from billing.services.numbers import did_add, extension_add
 from billing.services.plans import account_plan_set
 from portal.models import Account
+
+
+def seed_demo(account: Account, now: dt.datetime) -> None:
+    """The card payments first, then the month of calls."""
+    _seed_payments(account, now)
+    _seed_calls(account, now)
+
+
+_DEMO_PAYMENTS = [
+    # days ago, amount, kind
+    (40, "50.00", Deposit.Kind.DEPOSIT),
+    (12, "25.00", Deposit.Kind.DEPOSIT),
+    (3, "25.00", Deposit.Kind.AUTO_RECHARGE),
+]
+
+
+def _seed_payments(account: Account, now: dt.datetime) -> None:
+    """Some card payments (and their history) for the demo account."""
+    BillingProfile.objects.get_or_create(account=account)
+    for index, (days, amount, kind) in enumerate(_DEMO_PAYMENTS):
+        key = f"stripe:pi_demo_{account.code}_{index}"
+        if LedgerEntry.objects.filter(idempotency_key=key).exists():
+            continue
+        when = now - dt.timedelta(days=days)
+        deposit = Deposit.objects.create(
+            account=account,
+            kind=kind,
+            amount=Decimal(amount),
+            status=Deposit.Status.SUCCEEDED,
+            key=uuid.uuid4(),
+            stripe_payment_intent_id=key.removeprefix("stripe:"),
+            card_brand="visa",
+            card_last4="4242",
+            created_at=when,
+            updated_at=when,
+            completed_at=when,
+        )
+        label = (
+            "Auto-recharge by card"
+            if kind == Deposit.Kind.AUTO_RECHARGE
+            else "Credit added by card"
+        )
+        posting = ledger_post(
+            account=account,
+            amount=Decimal(amount),
+            kind=kind,
+            description=f"{label} (Visa •••• 4242)",
+            idempotency_key=key,
+            now=when,
+            source_type="deposit",
+            source_id=str(deposit.pk),
+        )
+        Deposit.objects.filter(pk=deposit.pk).update(ledger_entry=posting.entry)
+
 
 MAIN_LINE = "+12125550140"
 SUPPORT_LINE = "+12125550141"
@@ -129,7 +187,8 @@ def _office_hours(
     return moments
 
 
-def seed(account: Account, now: dt.datetime) -> None:
+def _seed_calls(account: Account, now: dt.datetime) -> None:
+    """Starter, the numbers and extensions, and the month of calls."""
     starter = ServicePlan.objects.filter(name="Starter").first()
     if starter is None:  # the data migration creates it; nothing to show without it
         return

@@ -1,11 +1,9 @@
-"""The switch API (JSON, bearer tokens). Thin views: parse (api_schemas), call a service or a
-selector, answer JSON. URL namespace "api" (billing/api_urls.py), CSRF-exempt: the switch is
-not a browser and authenticates every request with its token."""
+"""The switch API's endpoints. Thin views: parse (``billing.api.schemas``), call a service or a
+selector, answer JSON. CSRF-exempt: the switch is not a browser and authenticates every request
+with its token."""
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -14,20 +12,16 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from billing import openapi
-from billing.api_schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
-from billing.models import ApiClient
+from billing.api import openapi
+from billing.api.auth import client_for_request
+from billing.api.schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
 from billing.money import money
-from billing.selectors.api_clients import api_client_for_token
 from billing.selectors.usage import minutes_summary
 from billing.services.authorize import call_authorize
 from billing.services.calls import call_record_batch
 from portal.models import Account
 
-logger = logging.getLogger(__name__)
-
 ApiView = Callable[..., JsonResponse]
-_LAST_USED_EVERY = dt.timedelta(minutes=1)
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -37,19 +31,6 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Js
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="switch-api"'
     return response
-
-
-def _client(request: HttpRequest) -> ApiClient | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    client = api_client_for_token(token=token.strip())
-    if client is not None:
-        now = timezone.now()
-        if client.last_used_at is None or now - client.last_used_at > _LAST_USED_EVERY:
-            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
-    return client
 
 
 def api_endpoint(method: str) -> Callable[[ApiView], ApiView]:
@@ -63,7 +44,7 @@ def api_endpoint(method: str) -> Callable[[ApiView], ApiView]:
                 response = _error(405, "method_not_allowed", f"Use {method}.")
                 response["Allow"] = method
                 return response
-            if _client(request) is None:
+            if client_for_request(request) is None:
                 return _error(401, "unauthorized", "A valid bearer token is required.")
             try:
                 return view(request, *args, **kwargs)

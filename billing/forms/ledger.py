@@ -1,0 +1,70 @@
+"""Ledger forms: the staff adjustment and the balance history filters."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from billing.money import money
+from billing.selectors.ledger import HISTORY_KINDS, HistoryFilters
+
+
+class AdjustmentForm(forms.Form):
+    """Staff adjustment. The hidden key makes a double-submitted form post once."""
+
+    amount = forms.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        help_text="Positive credits the customer, negative debits them.",
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", f"adjustment:{uuid.uuid4()}")
+
+    def clean_amount(self) -> Decimal:
+        amount = money(self.cleaned_data["amount"])
+        if amount == 0:
+            raise forms.ValidationError("The amount cannot be zero.")
+        return amount
+
+    def clean_idempotency_key(self) -> str:
+        key: str = self.cleaned_data["idempotency_key"]
+        if not key.startswith("adjustment:") or len(key) > 100:
+            raise forms.ValidationError("Invalid form key; reload the page.")
+        return key
+
+
+class HistoryFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Type", required=False, choices=[("", "All types"), *HISTORY_KINDS]
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The “From” date is after the “To” date.")
+        return data
+
+    def filters(self) -> HistoryFilters:
+        if not self.is_bound or not self.is_valid():
+            return HistoryFilters()
+        data = self.cleaned_data
+        return HistoryFilters(
+            kind=data.get("kind") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

@@ -1,0 +1,5 @@
+"""Billing Celery tasks: thin, they take ids and call a service. Task names are pinned to
+``billing.tasks.<function>`` so queued tasks and the beat schedule resolve wherever they live."""
+
+# Celery's autodiscovery imports only ``billing.tasks``: importing the modules registers them.
+from billing.tasks import auto_recharge, calls, low_balance, reconcile  # noqa: F401

@@ -1,0 +1,59 @@
+"""The Calls page (filters, CSV export) and one call's detail."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from billing import exports
+from billing.forms.calls import CallFilterForm
+from billing.selectors.calls import CallFilters, call_for_account, call_page, calls_for_account
+from billing.selectors.usage import minutes_summary
+from portal.decorators import CustomerRequest, customer_view
+
+
+@customer_view
+@require_GET
+def calls(request: CustomerRequest) -> HttpResponseBase:
+    """The account's calls, newest first, filtered; ``?export=csv`` streams the filtered set."""
+    account = request.account
+    form = CallFilterForm(request.GET or None)
+    filters = form.filters() if form.is_bound else CallFilters()
+    if request.GET.get("export") == "csv":
+        queryset = calls_for_account(account=account, filters=filters)
+        response = StreamingHttpResponse(
+            exports.csv_lines(exports.call_rows(queryset, tz=account.tz)),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.localtime(timezone.now(), account.tz).strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="calls-{account.code}-{stamp}.csv"'
+        return response
+    page = call_page(
+        account=account,
+        filters=filters,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    filtered = filters != CallFilters()
+    summary = minutes_summary(account=account, now=timezone.now())
+    return render(
+        request,
+        "billing/calls.html",
+        {
+            "account": account,
+            "form": form,
+            "page": page,
+            "filtered": filtered,
+            "summary": summary,
+        },
+    )
+
+
+@customer_view
+@require_GET
+def call_detail(request: CustomerRequest, call_id: int) -> HttpResponse:
+    call = call_for_account(account=request.account, call_pk=call_id)
+    return render(request, "billing/call_detail.html", {"account": request.account, "call": call})

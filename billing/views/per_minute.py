@@ -1,0 +1,146 @@
+"""The Per Minute page: balance, Add Credit and auto-recharge forms, payments, the filtered
+balance history (and its CSV), the auto-recharge settings and the saved card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from billing import exports
+from billing.forms.deposits import AddCreditForm, AutoRechargeForm
+from billing.forms.ledger import HistoryFilterForm
+from billing.money import format_usd
+from billing.selectors.auto_recharge import auto_recharge_caps
+from billing.selectors.deposits import billing_profile_for, pending_authentications, recent_payments
+from billing.selectors.ledger import HISTORY_PAGE_SIZE, ledger_history
+from billing.services.auto_recharge import auto_recharge_configure
+from billing.services.cards import billing_card_remove
+from portal.decorators import CustomerRequest, customer_view
+from portal.errors import DomainError
+
+
+def wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def render_page(
+    request: CustomerRequest,
+    *,
+    credit_form: AddCreditForm | None = None,
+    auto_form: AutoRechargeForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    account = request.account
+    profile = billing_profile_for(account=account)
+    filter_form = HistoryFilterForm(
+        request.GET if any(k in request.GET for k in ("kind", "date_from", "date_to")) else None
+    )
+    filters = filter_form.filters()
+    paginator = Paginator(ledger_history(account=account, filters=filters), HISTORY_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    daily_cap, monthly_cap = auto_recharge_caps(profile=profile)
+    if auto_form is None:
+        auto_form = AutoRechargeForm(
+            initial={
+                "enabled": profile.auto_recharge_enabled,
+                "threshold": f"{profile.auto_recharge_threshold:.2f}",
+                "amount": f"{profile.auto_recharge_amount:.2f}",
+                "low_balance_threshold": (
+                    f"{profile.low_balance_threshold:.2f}"
+                    if profile.low_balance_threshold is not None
+                    else ""
+                ),
+            }
+        )
+    context: dict[str, Any] = {
+        "account": account,
+        "balance": format_usd(account.balance),
+        "balance_negative": account.balance < 0,
+        "profile": profile,
+        "credit_form": credit_form or AddCreditForm(),
+        "auto_form": auto_form,
+        "filter_form": filter_form,
+        "filters": filters,
+        "page": page,
+        "filter_query": query.urlencode(),
+        "payments": recent_payments(account=account),
+        "pending_authentications": pending_authentications(account=account),
+        "daily_cap": format_usd(daily_cap),
+        "monthly_cap": format_usd(monthly_cap),
+        "min_deposit": format_usd(settings.BILLING_MIN_DEPOSIT),
+        "max_deposit": format_usd(settings.BILLING_MAX_DEPOSIT),
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    }
+    with timezone.override(account.tz):
+        return render(request, "billing/per_minute.html", context, status=status)
+
+
+@customer_view
+@require_GET
+def per_minute(request: CustomerRequest) -> HttpResponse | StreamingHttpResponse:
+    """The page; ``?export=csv`` downloads the filtered history (every page of it)."""
+    if request.GET.get("export") == "csv":
+        return _history_csv(request)
+    return render_page(request)
+
+
+@customer_view
+@require_POST
+def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
+    form = AutoRechargeForm(request.POST)
+    if not form.is_valid():
+        return render_page(request, auto_form=form, status=400)
+    try:
+        auto_recharge_configure(
+            account=request.account,
+            enabled=form.cleaned_data["enabled"],
+            threshold=form.cleaned_data["threshold"],
+            amount=form.cleaned_data["amount"],
+            low_balance_threshold=form.cleaned_data["low_balance_threshold"],
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return render_page(request, auto_form=form, status=400)
+    messages.success(request, "Auto-recharge settings saved.")
+    return redirect(reverse("billing:per_minute") + "#auto-recharge")
+
+
+@customer_view
+@require_POST
+def card_remove(request: CustomerRequest) -> HttpResponse:
+    profile = billing_profile_for(account=request.account)
+    if not profile.has_card:
+        messages.info(request, "There is no saved card.")
+        return redirect("billing:per_minute")
+    billing_card_remove(account=request.account, now=timezone.now())
+    messages.success(request, f"{profile.card_label} was removed. Auto-recharge is off.")
+    return redirect(reverse("billing:per_minute") + "#auto-recharge")
+
+
+def _history_csv(request: CustomerRequest) -> StreamingHttpResponse:
+    account = request.account
+    filters = HistoryFilterForm(request.GET).filters()
+    entries = ledger_history(account=account, filters=filters)
+    tz = account.tz
+    response = StreamingHttpResponse(
+        exports.csv_lines(exports.ledger_rows(entries, tz=tz), header=exports.LEDGER_HEADER),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime(timezone.now(), tz).strftime("%Y%m%d")
+    response["Content-Disposition"] = (
+        f'attachment; filename="balance-history-{account.code}-{stamp}.csv"'
+    )
+    return response

@@ -1,0 +1,49 @@
+"""The rate lookup page: a number's destination and price per minute."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from billing.forms.rates import RateLookupForm
+from billing.selectors.plans import included_destinations
+from billing.selectors.pricing import price_lookup
+from billing.selectors.usage import minutes_summary
+from portal.decorators import CustomerRequest, customer_view
+from portal.errors import DomainError
+
+_LOOKUP_MESSAGES = {
+    "bad_number": "That does not look like a phone number. Enter it with its country code, "
+    "e.g. +49 30 1234567.",
+    "unknown_destination": "We have no rate for this number, so it cannot be called. "
+    "Contact support if you need it.",
+}
+
+
+@customer_view
+@require_GET
+def rate_lookup(request: CustomerRequest) -> HttpResponse:
+    """Enter a number, see its destination and its price per minute (or that it is included)."""
+    account = request.account
+    now = timezone.now()
+    form = RateLookupForm(request.GET or None)
+    quote = None
+    if form.is_bound and form.is_valid():
+        try:
+            quote = price_lookup(account=account, number=form.cleaned_data["number"], now=now)
+        except DomainError as exc:
+            form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
+    summary = minutes_summary(account=account, now=now)
+    return render(
+        request,
+        "billing/rate_lookup.html",
+        {
+            "account": account,
+            "form": form,
+            "quote": quote,
+            "summary": summary,
+            "included_destinations": included_destinations(plan=summary.plan),
+        },
+    )
