@@ -18,8 +18,8 @@ from billing.services import reconcile as service_reconcile
 from billing.services.cards import stripe_customer_ensure
 from billing.tasks.reconcile import stripe_reconcile
 from portal.models import Account
+from tests.billing.stripe_events.test_webhook import authenticated_3ds_deposit
 from tests.billing.stripe_helpers import LocalStripe
-from tests.billing.test_stripe_webhook import authenticated_3ds_deposit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
