@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.core.cache import cache
 from django.test import Client
 
@@ -66,6 +67,11 @@ def _eager_celery(request: pytest.FixtureRequest) -> Iterator[None]:
     previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = eager
     celery_app.conf.task_eager_propagates = eager
+    if eager:
+        # A worker started in this process (a real_broker test) sets Celery's process-wide
+        # "joining a result would block" flag, after which every ``.get()`` — even of an eager
+        # result — raises "Never call result.get() within a task". Eager tests start clean.
+        _set_task_join_will_block(False)
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 

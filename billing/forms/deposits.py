@@ -6,10 +6,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.conf import settings
 
 from billing.money import format_usd
-from billing.services.deposits import deposit_amount_check
+from billing.services.deposits import deposit_amount_check, deposit_limits
 from portal.errors import DomainError
 
 
@@ -41,8 +40,7 @@ def _deposit_amount(raw: str, *, empty_message: str) -> Decimal:
 
 
 class AddCreditForm(forms.Form):
-    """The amount of a card payment: whole cents, at least ``settings.BILLING_MIN_DEPOSIT`` and
-    at most ``settings.BILLING_MAX_DEPOSIT``.
+    """The amount of a card payment: whole cents, within ``deposit_limits()``.
 
     A text field (not a number field) so that every bad input reaches the server and gets our
     own clear message rather than a browser's."""
@@ -62,10 +60,10 @@ class AddCreditForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["amount"].help_text = (
-            f"Minimum {format_usd(settings.BILLING_MIN_DEPOSIT)}, maximum "
-            f"{format_usd(settings.BILLING_MAX_DEPOSIT)} per payment."
-        )
+        minimum, maximum = deposit_limits()
+        self.fields[
+            "amount"
+        ].help_text = f"Minimum {format_usd(minimum)}, maximum {format_usd(maximum)} per payment."
 
     def clean_amount(self) -> Decimal:
         return _deposit_amount(

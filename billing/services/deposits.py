@@ -37,12 +37,17 @@ logger = logging.getLogger(__name__)
 OPEN_DEPOSIT_STALE_AFTER = dt.timedelta(hours=1)
 
 
+def deposit_limits() -> tuple[Decimal, Decimal]:
+    """The least and the most one card payment may be (``BILLING_MIN_DEPOSIT``,
+    ``BILLING_MAX_DEPOSIT``), in whole cents. The pages that state the limits read them here."""
+    return cents(settings.BILLING_MIN_DEPOSIT), cents(settings.BILLING_MAX_DEPOSIT)
+
+
 def deposit_amount_check(amount: Decimal) -> Decimal:
     """An Add Credit or auto-recharge amount: whole cents, minimum and maximum from settings."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise DomainError("Enter the amount as a number, for example 25.00.", code="bad_amount")
-    minimum = cents(settings.BILLING_MIN_DEPOSIT)
-    maximum = cents(settings.BILLING_MAX_DEPOSIT)
+    minimum, maximum = deposit_limits()
     if amount <= 0:
         raise DomainError("The amount must be a positive number of dollars.", code="bad_amount")
     if amount != cents(amount):

@@ -23,6 +23,7 @@ from billing.selectors.deposits import billing_profile_for, pending_authenticati
 from billing.selectors.ledger import HISTORY_PAGE_SIZE, ledger_history
 from billing.services.auto_recharge import auto_recharge_configure
 from billing.services.cards import billing_card_remove
+from billing.services.deposits import deposit_limits
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
 
@@ -78,8 +79,8 @@ def render_page(
         "pending_authentications": pending_authentications(account=account),
         "daily_cap": format_usd(daily_cap),
         "monthly_cap": format_usd(monthly_cap),
-        "min_deposit": format_usd(settings.BILLING_MIN_DEPOSIT),
-        "max_deposit": format_usd(settings.BILLING_MAX_DEPOSIT),
+        "min_deposit": format_usd(deposit_limits()[0]),
+        "max_deposit": format_usd(deposit_limits()[1]),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "stripe_js_url": settings.STRIPE_JS_URL,
     }
