@@ -283,6 +283,12 @@ BILLING_AUTO_RECHARGE_DAILY_CAP = Decimal(
 BILLING_AUTO_RECHARGE_MONTHLY_CAP = Decimal(
     os.environ.get("BILLING_AUTO_RECHARGE_MONTHLY_CAP", "2000.00")
 )
+# Staff adjustments (USD, either sign): above CONFIRM_ABOVE the admin asks for an explicit
+# confirmation; above MAX only a superuser may post one.
+BILLING_ADJUSTMENT_CONFIRM_ABOVE = Decimal(
+    os.environ.get("BILLING_ADJUSTMENT_CONFIRM_ABOVE", "500.00")
+)
+BILLING_ADJUSTMENT_MAX = Decimal(os.environ.get("BILLING_ADJUSTMENT_MAX", "5000.00"))
 # The daily reconciliation looks at Stripe payments of this many past days.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 
