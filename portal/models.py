@@ -100,7 +100,10 @@ class User(AbstractUser):
     """A person who logs in with an e-mail address. Customers belong to one account."""
 
     class Role(models.TextChoices):
+        # owner: everything, including people and account settings; billing: money settings,
+        # Add Credit, trunks, ports; member: reads money pages, calls and numbers.
         OWNER = "owner", "Owner"
+        BILLING = "billing", "Billing"
         MEMBER = "member", "Member"
 
     username = None  # type: ignore[assignment]
@@ -117,3 +120,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+    @property
+    def can_manage_money(self) -> bool:
+        """Owners and billing contacts change money settings; members only read them."""
+        return self.role in MONEY_ROLES
+
+
+# Who may do what inside an account (``customer_view(roles=...)`` enforces these).
+OWNER_ROLES = frozenset({User.Role.OWNER})
+MONEY_ROLES = frozenset({User.Role.OWNER, User.Role.BILLING})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -24,7 +25,7 @@ NOW = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def _staff(*, superuser: bool) -> User:
-    staff = UserFactory(account=None, is_staff=True, is_superuser=superuser)
+    staff = cast(User, UserFactory(account=None, is_staff=True, is_superuser=superuser))
     if not superuser:
         staff.user_permissions.add(Permission.objects.get(codename="add_ledgerentry"))
     return staff
@@ -116,7 +117,7 @@ def test_a_superuser_may_post_above_the_hard_limit_once_confirmed(account: Accou
 @override_settings(BILLING_ADJUSTMENT_CONFIRM_ABOVE=Decimal("50.00"))
 def test_the_service_refuses_an_unconfirmed_amount_above_the_setting(account: Account) -> None:
     staff = _staff(superuser=True)
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "account": account,
         "amount": Decimal("50.01"),
         "customer_description": "Credit",
@@ -125,10 +126,10 @@ def test_the_service_refuses_an_unconfirmed_amount_above_the_setting(account: Ac
         "now": NOW,
     }
     with pytest.raises(DomainError) as refused:
-        ledger_adjust(**kwargs)  # type: ignore[arg-type]
+        ledger_adjust(**kwargs)
     assert refused.value.code == "needs_confirmation"
     assert not LedgerEntry.objects.exists()
-    assert ledger_adjust(**kwargs, confirmed=True).created  # type: ignore[arg-type]
+    assert ledger_adjust(**kwargs, confirmed=True).created
 
 
 @override_settings(BILLING_ADJUSTMENT_MAX=Decimal("100.00"))
