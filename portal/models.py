@@ -134,3 +134,29 @@ class User(AbstractUser):
 # Who may do what inside an account (``customer_view(roles=...)`` enforces these).
 OWNER_ROLES = frozenset({User.Role.OWNER})
 MONEY_ROLES = frozenset({User.Role.OWNER, User.Role.BILLING})
+
+
+class Invitation(models.Model):
+    """An owner's invitation of an e-mail address to the account, with a role. The e-mailed link
+    carries this row's id, signed and time-stamped; once accepted or revoked it is dead, so a
+    removed person cannot rejoin through an old e-mail."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=User.Role.choices)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.account} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -261,6 +261,9 @@ STRIPE_JS_URL = os.environ.get(
     f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",
 )
 
+# Days an owner's e-mailed invitation link stays valid.
+PORTAL_INVITATION_MAX_AGE_DAYS = int(os.environ.get("PORTAL_INVITATION_MAX_AGE_DAYS", "7"))
+
 # --- Billing rules ---------------------------------------------------------------------------
 BILLING_CURRENCY = "usd"
 BILLING_MIN_DEPOSIT = Decimal(os.environ.get("BILLING_MIN_DEPOSIT", "5.00"))
