@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpRequest
 from django.utils import timezone as djtz
 
@@ -59,6 +60,24 @@ class SignupForm(forms.Form):
             now=djtz.now(),
         )
         services.user_attach_to_account(user=user, account=account, role=User.Role.OWNER)
+
+
+ROLE_HELP = "Billing: money settings, Add Credit, trunks, ports. Member: reads only."
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(
+        choices=User.Role.choices, initial=User.Role.MEMBER, help_text=ROLE_HELP
+    )
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=User.Role.choices)
+
+
+class InvitationAcceptForm(SetPasswordForm):
+    """The invitee's new password, checked by the project's password validators."""
 
 
 class AccountSettingsForm(forms.Form):

@@ -100,7 +100,10 @@ class User(AbstractUser):
     """A person who logs in with an e-mail address. Customers belong to one account."""
 
     class Role(models.TextChoices):
+        # owner: everything, including people and account settings; billing: money settings,
+        # Add Credit, trunks, ports; member: reads money pages, calls and numbers.
         OWNER = "owner", "Owner"
+        BILLING = "billing", "Billing"
         MEMBER = "member", "Member"
 
     username = None  # type: ignore[assignment]
@@ -117,3 +120,43 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+    @property
+    def can_manage_money(self) -> bool:
+        """Owners and billing contacts change money settings; members only read them."""
+        return self.role in MONEY_ROLES
+
+
+# Who may do what inside an account (``customer_view(roles=...)`` enforces these).
+OWNER_ROLES = frozenset({User.Role.OWNER})
+MONEY_ROLES = frozenset({User.Role.OWNER, User.Role.BILLING})
+
+
+class Invitation(models.Model):
+    """An owner's invitation of an e-mail address to the account, with a role. The e-mailed link
+    carries this row's id, signed and time-stamped; once accepted or revoked it is dead, so a
+    removed person cannot rejoin through an old e-mail."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=User.Role.choices)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.account} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from portal.models import Account, User
+from portal.models import Account, Invitation, User
 
 
 def account_for_user(*, user: User) -> Account:
@@ -18,3 +18,15 @@ def account_for_user(*, user: User) -> Account:
 
 def account_members(*, account: Account) -> list[User]:
     return list(account.users.order_by("role", "email"))
+
+
+def pending_invitations(*, account: Account) -> list[Invitation]:
+    return list(account.invitations.filter(accepted_at=None, revoked_at=None))
+
+
+def account_member(*, account: Account, user_id: int) -> User:
+    """One person of the account; another account's user id is a 404."""
+    member = account.users.filter(pk=user_id).first()
+    if member is None:
+        raise Http404("No such person in this account.")
+    return member

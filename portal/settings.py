@@ -261,6 +261,9 @@ STRIPE_JS_URL = os.environ.get(
     f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",
 )
 
+# Days an owner's e-mailed invitation link stays valid.
+PORTAL_INVITATION_MAX_AGE_DAYS = int(os.environ.get("PORTAL_INVITATION_MAX_AGE_DAYS", "7"))
+
 # --- Billing rules ---------------------------------------------------------------------------
 BILLING_CURRENCY = "usd"
 BILLING_MIN_DEPOSIT = Decimal(os.environ.get("BILLING_MIN_DEPOSIT", "5.00"))
@@ -283,6 +286,12 @@ BILLING_AUTO_RECHARGE_DAILY_CAP = Decimal(
 BILLING_AUTO_RECHARGE_MONTHLY_CAP = Decimal(
     os.environ.get("BILLING_AUTO_RECHARGE_MONTHLY_CAP", "2000.00")
 )
+# Staff adjustments (USD, either sign): above CONFIRM_ABOVE the admin asks for an explicit
+# confirmation; above MAX only a superuser may post one.
+BILLING_ADJUSTMENT_CONFIRM_ABOVE = Decimal(
+    os.environ.get("BILLING_ADJUSTMENT_CONFIRM_ABOVE", "500.00")
+)
+BILLING_ADJUSTMENT_MAX = Decimal(os.environ.get("BILLING_ADJUSTMENT_MAX", "5000.00"))
 # The daily reconciliation looks at Stripe payments of this many past days.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 

@@ -3,18 +3,22 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from portal import services
+from portal import people, services
 from portal.celery import app as celery_app
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
-from portal.forms import AccountSettingsForm
-from portal.selectors import account_members
+from portal.forms import AccountSettingsForm, InvitationAcceptForm, InviteForm, RoleForm
+from portal.models import OWNER_ROLES, User
+from portal.selectors import account_member, account_members, pending_invitations
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +61,131 @@ def account_settings(request: CustomerRequest) -> HttpResponse:
             else:
                 messages.success(request, "Account settings saved.")
                 return redirect("portal:account_settings")
-    return render(
-        request,
-        "portal/account_settings.html",
-        {"account": account, "form": form, "members": account_members(account=account)},
-    )
+    return _settings_page(request, form=form)
+
+
+def _settings_page(
+    request: CustomerRequest,
+    *,
+    form: AccountSettingsForm | None = None,
+    invite_form: InviteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    account = request.account
+    context = {
+        "account": account,
+        "form": form
+        or AccountSettingsForm(initial={"name": account.name, "timezone": account.timezone}),
+        "members": account_members(account=account),
+        "invite_form": invite_form or InviteForm(),
+        "invitations": pending_invitations(account=account),
+        "role_choices": User.Role.choices,
+        "is_owner": request.user.is_owner,
+    }
+    return render(request, "portal/account_settings.html", context, status=status)
+
+
+@customer_view(roles=OWNER_ROLES)
+@require_POST
+def people_invite(request: CustomerRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _settings_page(request, invite_form=form, status=400)
+    try:
+        invitation = people.invitation_create(
+            account=request.account,
+            actor=request.user,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        form.add_error("email", exc.message)
+        return _settings_page(request, invite_form=form, status=400)
+    messages.success(request, f"Invitation sent to {invitation.email}.")
+    return redirect(reverse("portal:account_settings") + "#people")
+
+
+@customer_view(roles=OWNER_ROLES)
+@require_POST
+def people_role(request: CustomerRequest, user_id: int) -> HttpResponse:
+    account_member(account=request.account, user_id=user_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a role: owner, billing or member.")
+        return redirect(reverse("portal:account_settings") + "#people")
+    try:
+        member = people.member_change_role(
+            account=request.account,
+            actor=request.user,
+            member_id=user_id,
+            role=form.cleaned_data["role"],
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{member.email} is now {member.get_role_display()}.")
+    return redirect(reverse("portal:account_settings") + "#people")
+
+
+@customer_view(roles=OWNER_ROLES)
+@require_POST
+def people_remove(request: CustomerRequest, user_id: int) -> HttpResponse:
+    account_member(account=request.account, user_id=user_id)
+    if user_id == request.user.pk:
+        messages.error(request, "To leave the account yourself, use “Leave this account”.")
+        return redirect(reverse("portal:account_settings") + "#people")
+    try:
+        member = people.member_remove(
+            account=request.account, actor=request.user, member_id=user_id, now=timezone.now()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{member.email} was removed from the account.")
+    return redirect(reverse("portal:account_settings") + "#people")
+
+
+@customer_view
+@require_POST
+def account_leave(request: CustomerRequest) -> HttpResponse:
+    try:
+        people.member_remove(
+            account=request.account,
+            actor=request.user,
+            member_id=request.user.pk,
+            now=timezone.now(),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("portal:account_settings") + "#people")
+    logout(request)
+    messages.info(request, "You left the account.")
+    return redirect("account_login")
+
+
+@never_cache
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's link: set a password and join. Dead links get a page saying why."""
+    try:
+        invitation = people.invitation_for_token(token=token)
+    except DomainError as exc:
+        return render(request, "portal/invitation.html", {"error": exc.message}, status=400)
+    form = InvitationAcceptForm(User(email=invitation.email), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            people.invitation_accept(
+                token=token, password=form.cleaned_data["new_password1"], now=timezone.now()
+            )
+        except DomainError as exc:
+            return render(request, "portal/invitation.html", {"error": exc.message}, status=400)
+        if request.user.is_authenticated:
+            logout(request)
+        messages.success(request, f"Welcome to {invitation.account.name}. Sign in to continue.")
+        return redirect("account_login")
+    context = {"invitation": invitation, "form": form}
+    return render(request, "portal/invitation.html", context)
 
 
 def _database_ok() -> tuple[bool, str]:

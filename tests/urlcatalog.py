@@ -125,3 +125,60 @@ POST_ONLY.update(
         "billing:card_remove",
     }
 )
+
+
+# --- People of an account --------------------------------------------------------------------
+
+
+def _make_member(account: Account) -> int:
+    from portal.models import User
+    from tests.factories import UserFactory
+
+    return int(UserFactory(account=account, role=User.Role.MEMBER).pk)
+
+
+OBJECT_MAKERS["user_id"] = _make_member  # portal:people_role, portal:people_remove
+POST_ONLY.update(
+    {"portal:people_invite", "portal:people_role", "portal:people_remove", "portal:account_leave"}
+)
+
+
+# --- The role matrix -------------------------------------------------------------------------
+# Which roles reach each Control Center URL; every other role gets 403. A new URL needs its
+# entry here (the role-matrix test fails and says so): money-changing URLs are MONEY at most.
+
+ROLES = ("owner", "billing", "member")
+EVERYONE = frozenset(ROLES)
+MONEY = frozenset({"owner", "billing"})
+OWNERS = frozenset({"owner"})
+
+ROLE_MATRIX: dict[str, frozenset[str]] = {
+    "portal:dashboard": EVERYONE,
+    "portal:account_settings": EVERYONE,  # members see it; only owners' saves change it
+    "portal:people_invite": OWNERS,
+    "portal:people_role": OWNERS,
+    "portal:people_remove": OWNERS,
+    "portal:account_leave": EVERYONE,
+    "billing:calls": EVERYONE,
+    "billing:call_detail": EVERYONE,
+    "billing:numbers": EVERYONE,
+    "billing:rate_lookup": EVERYONE,
+    "billing:per_minute": EVERYONE,  # read-only for members: the forms are hidden
+    "billing:add_credit": MONEY,
+    "billing:deposit_confirm": MONEY,
+    "billing:deposit_return": MONEY,
+    "billing:deposit_authenticate": MONEY,
+    "billing:auto_recharge": MONEY,
+    "billing:card_remove": MONEY,
+}
+
+
+def allowed_roles(entry: CatalogURL) -> frozenset[str]:
+    try:
+        return ROLE_MATRIX[entry.name]
+    except KeyError:
+        raise LookupError(
+            f"URL {entry.name!r} has no entry in ROLE_MATRIX in tests/urlcatalog.py: add "
+            f'"{entry.name}": EVERYONE, MONEY or OWNERS (the roles allowed; every other role '
+            "must get 403)."
+        ) from None

@@ -14,9 +14,10 @@ from django.utils import timezone
 from billing.admin.base import ReadOnlyAdmin
 from billing.forms.ledger import AdjustmentForm
 from billing.models import LedgerEntry
-from billing.services.ledger import ledger_adjust
+from billing.money import format_usd
+from billing.services.ledger import ledger_adjust, ledger_adjust_preview
 from portal.errors import DomainError
-from portal.models import Account
+from portal.models import Account, User
 
 
 @admin.register(LedgerEntry)
@@ -30,6 +31,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "amount",
         "balance_after",
         "description",
+        "reason",
         "created_by",
     )
     list_filter = ("kind", "created_at")
@@ -38,6 +40,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "account__name",
         "idempotency_key",
         "description",
+        "reason",
         "source_id",
     )
     list_select_related = ("account", "created_by")
@@ -56,30 +59,13 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         return custom + urls
 
     def adjust_view(self, request: HttpRequest, account_id: int) -> HttpResponse:
+        """Two steps: the form, then a preview with the resulting balance whose button posts.
+        Above the confirmation threshold the preview also needs its box ticked."""
         if not request.user.has_perm("billing.add_ledgerentry") and not request.user.is_superuser:
             raise PermissionDenied
         account = get_object_or_404(Account, pk=account_id)
+        staff_user: User = request.user  # type: ignore[assignment]
         form = AdjustmentForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                posting = ledger_adjust(
-                    account=account,
-                    amount=form.cleaned_data["amount"],
-                    reason=form.cleaned_data["reason"],
-                    staff_user=request.user,  # type: ignore[arg-type]
-                    now=timezone.now(),
-                    idempotency_key=form.cleaned_data["idempotency_key"],
-                )
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                if posting.created:
-                    messages.success(request, f"Adjustment posted: {posting.entry.amount}.")
-                else:
-                    messages.info(request, "This adjustment had already been posted.")
-                return HttpResponseRedirect(
-                    reverse("admin:portal_account_change", args=[account.pk])
-                )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Adjust balance of {account}",
@@ -87,4 +73,42 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
             "form": form,
             "opts": self.model._meta,
         }
-        return render(request, "admin/billing/adjust.html", context)
+        if request.method != "POST" or not form.is_valid():
+            return render(request, "admin/billing/adjust.html", context)
+        data = form.cleaned_data
+        try:
+            preview = ledger_adjust_preview(
+                account=account, amount=data["amount"], staff_user=staff_user
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "admin/billing/adjust.html", context)
+        context.update(preview=preview, amount=data["amount"])
+        if not data["confirmed"]:
+            return render(request, "admin/billing/adjust_confirm.html", context)
+        if preview.needs_confirmation and not data["confirm_large"]:
+            form.add_error("confirm_large", "Tick this box to confirm this large amount.")
+            return render(request, "admin/billing/adjust_confirm.html", context)
+        try:
+            posting = ledger_adjust(
+                account=account,
+                amount=data["amount"],
+                customer_description=data["customer_description"],
+                internal_note=data["internal_note"],
+                staff_user=staff_user,
+                now=timezone.now(),
+                idempotency_key=data["idempotency_key"],
+                confirmed=data["confirm_large"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "admin/billing/adjust_confirm.html", context)
+        if posting.created:
+            messages.success(
+                request,
+                f"Adjustment posted: {format_usd(posting.entry.amount)}; "
+                f"balance {format_usd(posting.entry.balance_after)}.",
+            )
+        else:
+            messages.info(request, "This adjustment had already been posted.")
+        return HttpResponseRedirect(reverse("admin:portal_account_change", args=[account.pk]))

@@ -13,15 +13,30 @@ from billing.selectors.ledger import HISTORY_KINDS, HistoryFilters
 
 
 class AdjustmentForm(forms.Form):
-    """Staff adjustment. The hidden key makes a double-submitted form post once."""
+    """Staff adjustment. The hidden key makes a double-submitted form post once; ``confirmed``
+    is set by the preview step, which shows the resulting balance before anything is posted."""
 
     amount = forms.DecimalField(
         max_digits=12,
         decimal_places=4,
         help_text="Positive credits the customer, negative debits them.",
     )
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+    customer_description = forms.CharField(
+        label="Description for the customer",
+        max_length=255,
+        help_text="Shown to the customer in their transaction history and CSV export.",
+    )
+    internal_note = forms.CharField(
+        label="Internal note",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text="Why: kept for staff with your user; never shown to the customer.",
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    confirm_large = forms.BooleanField(
+        label="I have checked this amount and want to post it", required=False
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

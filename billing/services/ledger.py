@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from billing.models import (
@@ -25,6 +26,16 @@ from portal.errors import DomainError
 from portal.models import Account, User
 
 logger = logging.getLogger(__name__)
+
+
+# Staff adjustments: a mistyped amount (an extra zero) is a real loss, so large ones need an
+# explicit confirmation and very large ones a superuser. Read per call: settings may change.
+def _adjustment_confirm_above() -> Decimal:
+    return money(settings.BILLING_ADJUSTMENT_CONFIRM_ABOVE)
+
+
+def _adjustment_max() -> Decimal:
+    return money(settings.BILLING_ADJUSTMENT_MAX)
 
 
 @dataclass(frozen=True)
@@ -164,34 +175,78 @@ def _existing(entry: LedgerEntry, *, account_id: int, amount: Decimal) -> Postin
     return Posting(entry=entry, created=False)
 
 
+@dataclass(frozen=True)
+class AdjustmentPreview:
+    balance_before: Decimal
+    balance_after: Decimal  # at today's balance; calls may still move it before posting
+    needs_confirmation: bool  # above ``confirm_above``
+    confirm_above: Decimal
+
+
+def ledger_adjust_preview(
+    *, account: Account, amount: Decimal, staff_user: User
+) -> AdjustmentPreview:
+    """What a staff adjustment would do, or DomainError if this staff user may not post it."""
+    amount = money(amount)
+    if not staff_user.is_staff:
+        raise DomainError("Only staff can adjust balances.", code="not_staff")
+    if amount == 0:
+        raise DomainError("The amount cannot be zero.", code="zero_amount")
+    limit = _adjustment_max()
+    if abs(amount) > limit and not staff_user.is_superuser:
+        raise DomainError(
+            f"Only a superuser can post more than {format_usd(limit)} in one adjustment.",
+            code="over_adjustment_limit",
+        )
+    before = money(account.balance)
+    confirm_above = _adjustment_confirm_above()
+    return AdjustmentPreview(
+        balance_before=before,
+        balance_after=money(before + amount),
+        needs_confirmation=abs(amount) > confirm_above,
+        confirm_above=confirm_above,
+    )
+
+
 def ledger_adjust(
     *,
     account: Account,
     amount: Decimal,
-    reason: str,
+    customer_description: str,
+    internal_note: str,
     staff_user: User,
     now: dt.datetime,
     idempotency_key: str | None = None,
-    description: str | None = None,
+    confirmed: bool = False,
 ) -> Posting:
-    """A staff adjustment: records who and why. ``idempotency_key`` comes from the form."""
-    reason = reason.strip()
-    if not reason:
-        raise DomainError("An adjustment needs a reason.", code="no_reason")
-    if not staff_user.is_staff:
-        raise DomainError("Only staff can adjust balances.", code="not_staff")
+    """A staff adjustment. The customer reads ``customer_description`` in their history;
+    ``internal_note`` (the why) and the staff user are kept for staff only. ``confirmed``: the
+    staff user confirmed an amount above the confirmation threshold. ``idempotency_key`` comes
+    from the form, so a double-submitted form posts once."""
+    customer_description = " ".join(customer_description.split())
+    internal_note = internal_note.strip()
+    if not customer_description:
+        raise DomainError("An adjustment needs a description for the customer.", code="no_desc")
+    if not internal_note:
+        raise DomainError("An adjustment needs an internal note.", code="no_reason")
     amount = money(amount)
+    preview = ledger_adjust_preview(account=account, amount=amount, staff_user=staff_user)
+    if preview.needs_confirmation and not confirmed:
+        raise DomainError(
+            f"Adjustments above {format_usd(preview.confirm_above)} must be confirmed.",
+            code="needs_confirmation",
+        )
     return ledger_post(
         account=account,
         amount=amount,
         kind=LedgerEntry.Kind.ADJUSTMENT,
-        description=description or ("Credit" if amount > 0 else "Debit") + f": {reason}",
+        description=customer_description,
         idempotency_key=idempotency_key or f"adjustment:{uuid.uuid4()}",
         now=now,
         source_type="staff",
         source_id=str(staff_user.pk),
         created_by=staff_user,
-        reason=reason,
+        reason=internal_note,
     )
 
 

@@ -24,9 +24,10 @@ from billing.services.deposits import deposit_payment_secret, deposit_refresh, d
 from billing.views.per_minute import render_page, wants_json
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
+from portal.models import MONEY_ROLES
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @require_POST
 def add_credit(request: CustomerRequest) -> HttpResponse:
     """Step 1 of Add Credit: check the amount, record the deposit, prepare the card."""
@@ -79,7 +80,7 @@ def _deposit_state(deposit: Deposit) -> dict[str, Any]:
     return state
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @never_cache
 def deposit_confirm(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """Step 2: the browser has set up the card; charge it (server-side confirmation)."""
@@ -99,7 +100,7 @@ def deposit_confirm(request: CustomerRequest, deposit_id: int) -> HttpResponse:
         return JsonResponse({"ok": False, "status": "failed", "error": exc.message}, status=400)
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @never_cache
 def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """Step 3: back from the card (and 3-D Secure): ask Stripe, credit if it succeeded."""
@@ -135,7 +136,7 @@ def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     return redirect("billing:per_minute")
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @never_cache
 def deposit_authenticate(request: CustomerRequest, deposit_id: int) -> HttpResponse:
     """On-session completion of a payment the bank wanted the customer to confirm (the link in

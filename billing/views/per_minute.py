@@ -26,6 +26,7 @@ from billing.services.cards import billing_card_remove
 from billing.services.deposits import deposit_limits
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
+from portal.models import MONEY_ROLES
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -66,6 +67,7 @@ def render_page(
         )
     context: dict[str, Any] = {
         "account": account,
+        "can_manage_money": request.user.can_manage_money,
         "balance": format_usd(account.balance),
         "balance_negative": account.balance < 0,
         "profile": profile,
@@ -97,7 +99,7 @@ def per_minute(request: CustomerRequest) -> HttpResponse | StreamingHttpResponse
     return render_page(request)
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @require_POST
 def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
     form = AutoRechargeForm(request.POST)
@@ -119,7 +121,7 @@ def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
     return redirect(reverse("billing:per_minute") + "#auto-recharge")
 
 
-@customer_view
+@customer_view(roles=MONEY_ROLES)
 @require_POST
 def card_remove(request: CustomerRequest) -> HttpResponse:
     profile = billing_profile_for(account=request.account)

@@ -168,3 +168,38 @@ def test_a_url_without_a_maker_fails_with_instructions(monkeypatch) -> None:
     monkeypatch.setattr(urlcatalog, "OBJECT_MAKERS", {})
     with pytest.raises(LookupError, match=r"add a maker for 'call_id' to OBJECT_MAKERS"):
         entry.url_for(Account(name="x"))
+
+
+# --- the role matrix ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", urlcatalog.ROLES)
+@pytest.mark.parametrize("entry", URLS, ids=str)
+def test_each_role_reaches_exactly_the_urls_of_the_role_matrix(
+    entry: CatalogURL, role: str, account_a: Account
+) -> None:
+    try:
+        allowed = urlcatalog.allowed_roles(entry)
+    except LookupError as exc:
+        pytest.fail(str(exc))
+    url = _url(entry, account_a)
+    client = Client()
+    client.force_login(UserFactory(account=account_a, role=role))
+    method = "post" if entry.name in POST_ONLY else "get"
+    status = getattr(client, method)(url).status_code
+    if role in allowed:
+        assert status != 403, f"{role} got 403 from {url}; ROLE_MATRIX allows it"
+        assert status < 500, f"{url} answered {status} to {role}"
+    else:
+        assert status == 403, f"{role} got {status} from {url}; ROLE_MATRIX says 403"
+
+
+def test_the_role_matrix_names_only_real_urls() -> None:
+    stale = set(urlcatalog.ROLE_MATRIX) - {url.name for url in URLS}
+    assert not stale, f"ROLE_MATRIX lists URLs that no longer exist: {sorted(stale)}"
+
+
+def test_a_url_without_a_role_matrix_entry_fails_with_instructions(monkeypatch) -> None:
+    monkeypatch.setattr(urlcatalog, "ROLE_MATRIX", {})
+    with pytest.raises(LookupError, match=r"no entry in ROLE_MATRIX .* EVERYONE, MONEY or OWNERS"):
+        urlcatalog.allowed_roles(CatalogURL(name="billing:new_page", kwargs=()))

@@ -151,7 +151,8 @@ def test_staff_adjustment_records_who_and_why(account: Account) -> None:
     posting = ledger_adjust(
         account=account,
         amount=Decimal("-3"),
-        reason="goodwill reversal",
+        customer_description="Correction",
+        internal_note="goodwill reversal",
         staff_user=staff,
         now=NOW,
         idempotency_key="adjustment:abc",
@@ -160,11 +161,23 @@ def test_staff_adjustment_records_who_and_why(account: Account) -> None:
     assert posting.entry.reason == "goodwill reversal"
     assert posting.entry.kind == "adjustment"
     with pytest.raises(DomainError):
-        ledger_adjust(account=account, amount=Decimal("1"), reason="  ", staff_user=staff, now=NOW)
+        ledger_adjust(
+            account=account,
+            amount=Decimal("1"),
+            customer_description="Credit",
+            internal_note="  ",
+            staff_user=staff,
+            now=NOW,
+        )
     customer = UserFactory(account=account)
     with pytest.raises(DomainError):
         ledger_adjust(
-            account=account, amount=Decimal("1"), reason="x", staff_user=customer, now=NOW
+            account=account,
+            amount=Decimal("1"),
+            customer_description="Credit",
+            internal_note="x",
+            staff_user=customer,
+            now=NOW,
         )
 
 

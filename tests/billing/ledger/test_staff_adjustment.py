@@ -34,7 +34,15 @@ def test_form_posts_one_adjustment_with_staff_user_and_reason(
     page = client.get(adjust_url(account))
     assert page.status_code == 200
     key = page.context["form"].initial["idempotency_key"]
-    data = {"amount": "12.50", "reason": "Goodwill credit for outage", "idempotency_key": key}
+    data = {
+        "amount": "12.50",
+        "customer_description": "Goodwill credit",
+        "internal_note": "Goodwill credit for outage",
+        "idempotency_key": key,
+    }
+    preview = client.post(adjust_url(account), data)
+    assert preview.status_code == 200 and not LedgerEntry.objects.exists()
+    data["confirmed"] = "1"
     response = client.post(adjust_url(account), data)
     assert response.status_code == 302
     # The same form submitted twice (double click, back button) posts once.
@@ -45,25 +53,40 @@ def test_form_posts_one_adjustment_with_staff_user_and_reason(
     assert entry.kind == "adjustment"
     assert entry.created_by == staff
     assert entry.reason == "Goodwill credit for outage"
+    assert entry.description == "Goodwill credit"
     account.refresh_from_db()
     assert account.balance == Decimal("12.5000")
 
 
 @pytest.mark.parametrize(
-    ("amount", "reason", "message"),
+    ("amount", "description", "note", "message"),
     [
-        ("0", "x", "cannot be zero"),
-        ("abc", "x", "Enter a number"),
-        ("5", "", "This field is required"),
+        ("0", "x", "x", "cannot be zero"),
+        ("abc", "x", "x", "Enter a number"),
+        ("5", "x", "", "This field is required"),
+        ("5", "", "x", "This field is required"),
     ],
 )
+@pytest.mark.parametrize("confirmed", ["", "1"])
 def test_bad_input_changes_nothing(
-    staff_client: tuple[Client, object], account: Account, amount: str, reason: str, message: str
+    staff_client: tuple[Client, object],
+    account: Account,
+    amount: str,
+    description: str,
+    note: str,
+    message: str,
+    confirmed: str,
 ) -> None:
     client, _ = staff_client
     response = client.post(
         adjust_url(account),
-        {"amount": amount, "reason": reason, "idempotency_key": "adjustment:k1"},
+        {
+            "amount": amount,
+            "customer_description": description,
+            "internal_note": note,
+            "idempotency_key": "adjustment:k1",
+            "confirmed": confirmed,
+        },
     )
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -76,7 +99,13 @@ def test_ledger_entries_are_read_only_in_the_admin(
     client, _ = staff_client
     client.post(
         adjust_url(account),
-        {"amount": "5", "reason": "test", "idempotency_key": "adjustment:k2"},
+        {
+            "amount": "5",
+            "customer_description": "Credit",
+            "internal_note": "test",
+            "idempotency_key": "adjustment:k2",
+            "confirmed": "1",
+        },
     )
     entry = LedgerEntry.objects.get()
     change = client.get(reverse("admin:billing_ledgerentry_change", args=[entry.pk]))
