@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -190,16 +189,13 @@ def test_price_lookup(account: Account) -> None:
         assert exc.value.code == code
 
 
-def test_a_100k_row_deck_imports_in_seconds_and_looks_up_fast() -> None:
+def test_a_100k_row_deck_imports_whole_and_every_prefix_is_found() -> None:
+    # How fast is `make bench`'s business (beside the same run's PostgreSQL baseline); a timed
+    # assert on a shared machine only measures the neighbours.
     rows = "".join(f"{100000 + i},Dest {i},0.{i % 10000:04d}\n" for i in range(100_000))
-    started = time.monotonic()
     report = load("prefix,destination,rate\n" + rows, deck="Big")
-    took = time.monotonic() - started
     assert report.rows == 100_000
-    assert took < 30, f"import took {took:.1f} s"
     deck = RateDeck.objects.get(name="Big")
-    started = time.monotonic()
+    assert deck.rates.count() == 100_000
     for i in range(0, 100_000, 100):
         assert rate_for_number(deck=deck, digits=f"{100000 + i}5550123").prefix == str(100000 + i)
-    per_lookup = (time.monotonic() - started) / 1000
-    assert per_lookup < 0.01, f"{per_lookup * 1000:.2f} ms per lookup"
