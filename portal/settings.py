@@ -161,6 +161,13 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # Bounded waits: a request that enqueues after commit, or /healthz, never hangs on a Redis
+    # that does not answer (see portal/enqueue.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
@@ -173,6 +180,14 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing retries briefly, then gives up: the beat scans find work whose task was lost.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Task results: Redis when there is one (so `.get()` works across processes). Without Redis,
 # an in-process memory store: results are visible only inside the worker's own process (enough
 # for tests that run the worker in a thread; nothing in the portal waits on a result).
