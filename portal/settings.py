@@ -152,6 +152,15 @@ STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", not DEBUG)
 
 # --- Caches, Celery --------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Without Redis, rate limits are counted per process (each gunicorn worker allows the full
+# limit) and tasks go to a folder on one machine: production refuses that unless told to.
+ALLOW_NO_REDIS = env_bool("ALLOW_NO_REDIS", False)
+if not DEBUG and not TESTING and not REDIS_URL and not ALLOW_NO_REDIS:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off (the cache holds the rate limits and Redis is "
+        "the Celery broker); set ALLOW_NO_REDIS=1 to run on the per-process cache and the "
+        "filesystem broker anyway."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
