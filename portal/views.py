@@ -19,7 +19,7 @@ from portal.selectors import account_members
 logger = logging.getLogger(__name__)
 
 # A load balancer's probe must answer within its own timeout, broker down or not.
-HEALTHZ_BROKER_TIMEOUT = 2.0
+HEALTHZ_BROKER_TIMEOUT = 2  # seconds
 # Its own queue: no worker consumes it, so a probe never reaches (or steals) a task.
 HEALTHZ_QUEUE = "healthz.probe"
 
