@@ -1,21 +1,20 @@
 """Receivers of the billing signals (``balance_changed``, ``balances_changed``,
-``auto_recharge_requested``): they only decide whether to enqueue work, and never fail. One
-query for the billing profiles of all the changed accounts."""
+``auto_recharge_requested``): they only decide whether to enqueue work, and never fail (a
+broker that is down is logged, see ``portal.enqueue``). One query for the billing profiles of
+all the changed accounts."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import partial
 from typing import Any
-
-from django.db import transaction
 
 from billing.models import BillingProfile
 from billing.signals import BalanceChange
 from billing.tasks.auto_recharge import auto_recharge_run
 from billing.tasks.low_balance import low_balance_check
+from portal.enqueue import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ def on_balance_changed(
 
 
 def on_auto_recharge_requested(sender: Any, *, account_id: int, **kwargs: Any) -> None:
-    transaction.on_commit(partial(auto_recharge_run.delay, account_id))
+    task_enqueue_on_commit(auto_recharge_run, account_id)
 
 
 def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:
@@ -73,12 +72,12 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 and profile["payment_method_id"]
                 and balance_after < profile["auto_recharge_threshold"]
             ):
-                transaction.on_commit(partial(auto_recharge_run.delay, account_id))
+                task_enqueue_on_commit(auto_recharge_run, account_id)
             threshold = profile["low_balance_threshold"]
             if (
                 threshold is not None
                 and (balance_after < threshold) != profile["low_balance_alerted"]
             ):
-                transaction.on_commit(partial(low_balance_check.delay, account_id))
+                task_enqueue_on_commit(low_balance_check, account_id)
         except Exception:
             logger.exception("balance_changed receiver failed for account %s", account_id)

@@ -11,6 +11,8 @@ class PortalConfig(AppConfig):
     verbose_name = "Accounts and users"
 
     def ready(self) -> None:
+        from portal import checks  # noqa: F401  (registers the deploy checks)
+
         # kombu's filesystem transport needs its folders before a worker starts.
         options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
         for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):

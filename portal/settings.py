@@ -42,7 +42,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.admin_apps.PortalAdminConfig",  # django.contrib.admin, login through allauth
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,9 +147,20 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Control Center"
+# Staff without TOTP are sent to set it up before the admin opens (portal/admin_site.py).
+STAFF_REQUIRE_MFA = env_bool("STAFF_REQUIRE_MFA", not DEBUG)
 
 # --- Caches, Celery --------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Without Redis, rate limits are counted per process (each gunicorn worker allows the full
+# limit) and tasks go to a folder on one machine: production refuses that unless told to.
+ALLOW_NO_REDIS = env_bool("ALLOW_NO_REDIS", False)
+if not DEBUG and not TESTING and not REDIS_URL and not ALLOW_NO_REDIS:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set when DEBUG is off (the cache holds the rate limits and Redis is "
+        "the Celery broker); set ALLOW_NO_REDIS=1 to run on the per-process cache and the "
+        "filesystem broker anyway."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -159,6 +170,13 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # Bounded waits: a request that enqueues after commit, or /healthz, never hangs on a Redis
+    # that does not answer (see portal/enqueue.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     BROKER_DIR = VAR_DIR / "broker"
@@ -171,6 +189,14 @@ else:
         "control_folder": str(BROKER_DIR / "control"),
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing retries briefly, then gives up: the beat scans find work whose task was lost.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Task results: Redis when there is one (so `.get()` works across processes). Without Redis,
 # an in-process memory store: results are visible only inside the worker's own process (enough
 # for tests that run the worker in a thread; nothing in the portal waits on a result).

@@ -22,6 +22,11 @@ from portal.selectors import account_member, account_members, pending_invitation
 
 logger = logging.getLogger(__name__)
 
+# A load balancer's probe must answer within its own timeout, broker down or not.
+HEALTHZ_BROKER_TIMEOUT = 2  # seconds
+# Its own queue: no worker consumes it, so a probe never reaches (or steals) a task.
+HEALTHZ_QUEUE = "healthz.probe"
+
 
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -200,9 +205,17 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
+    """A message really goes through the broker and back (a connection alone passes with a
+    full disk, a read-only folder or a Redis refusing writes)."""
     try:
         with celery_app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.ensure_connection(max_retries=1, timeout=HEALTHZ_BROKER_TIMEOUT)
+            with conn.SimpleQueue(HEALTHZ_QUEUE, no_ack=True) as queue:
+                queue.put({"probe": "healthz"}, retry=False)
+                try:
+                    queue.get_nowait()
+                except queue.Empty:  # another probe took this one: wait for its message
+                    queue.get(block=True, timeout=HEALTHZ_BROKER_TIMEOUT)
         return True, "ok"
     except Exception as exc:
         logger.warning("healthz: broker down: %s", exc)

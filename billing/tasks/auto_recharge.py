@@ -8,6 +8,7 @@ from django.utils import timezone
 from billing.selectors.auto_recharge import auto_recharge_due_account_ids
 from billing.services import auto_recharge as service_auto_recharge
 from billing.services.auto_recharge import auto_recharge_resolve_stale
+from portal.enqueue import task_enqueue
 
 
 @shared_task(name="billing.tasks.auto_recharge_run", acks_late=True)
@@ -23,5 +24,5 @@ def auto_recharge_scan() -> int:
     auto_recharge_resolve_stale(now=now)
     account_ids = auto_recharge_due_account_ids(now=now)
     for account_id in account_ids:
-        auto_recharge_run.delay(account_id)
+        task_enqueue(auto_recharge_run, account_id)
     return len(account_ids)

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from billing.selectors.low_balance import low_balance_due_account_ids
 from billing.services import low_balance as service_low_balance
+from portal.enqueue import task_enqueue
 
 
 @shared_task(name="billing.tasks.low_balance_check")
@@ -18,5 +19,5 @@ def low_balance_check(account_id: int) -> bool:
 def low_balance_scan() -> int:
     account_ids = low_balance_due_account_ids()
     for account_id in account_ids:
-        low_balance_check.delay(account_id)
+        task_enqueue(low_balance_check, account_id)
     return len(account_ids)

@@ -21,6 +21,7 @@ def _production_env(**overrides: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="portal.example.com",
         SITE_URL="https://portal.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/0",  # the check never connects to it
         DJANGO_SETTINGS_MODULE="portal.settings",
     )
     env.update(overrides)
@@ -58,3 +59,25 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     result = _check(env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_to_start_without_redis() -> None:
+    env = _production_env()
+    del env["REDIS_URL"]
+    result = _check(env)
+    assert result.returncode != 0
+    assert "REDIS_URL must be set when DEBUG is off" in result.stderr
+
+
+def test_check_deploy_warns_when_production_runs_without_redis_on_purpose() -> None:
+    env = _production_env(ALLOW_NO_REDIS="1")
+    del env["REDIS_URL"]
+    result = _check(env)
+    assert result.returncode != 0
+    assert "portal.W001" in result.stderr + result.stdout
+
+
+def test_check_deploy_warns_when_staff_mfa_is_turned_off() -> None:
+    result = _check(_production_env(STAFF_REQUIRE_MFA="0"))
+    assert result.returncode != 0
+    assert "portal.W002" in result.stderr + result.stdout
