@@ -53,9 +53,7 @@ def standing_panel(account: Account) -> dict[str, Any] | None:
         "suspended": suspended,
         "balance": format_usd(account.balance),
         "to_pay": format_usd(-account.balance) if account.balance < 0 else format_usd(0),
-        "negative_since": local_date(state.negative_since, account)
-        if state.negative_since
-        else "",
+        "negative_since": local_date(state.negative_since, account) if state.negative_since else "",
         "suspends_on": local_date(state.negative_since + suspend_grace(), account)
         if state.negative_since and not suspended
         else "",
