@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.money import format_usd
+from billing.money import ZERO, format_usd
 from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
 from billing.selectors.usage import minutes_summary
@@ -52,7 +52,7 @@ def standing_panel(account: Account) -> dict[str, Any] | None:
         "template": "billing/panels/standing.html",
         "suspended": suspended,
         "balance": format_usd(account.balance),
-        "to_pay": format_usd(-account.balance) if account.balance < 0 else format_usd(0),
+        "to_pay": format_usd(-account.balance) if account.balance < 0 else format_usd(ZERO),
         "negative_since": local_date(state.negative_since, account) if state.negative_since else "",
         "suspends_on": local_date(state.negative_since + suspend_grace(), account)
         if state.negative_since and not suspended

@@ -36,7 +36,7 @@ class AccountCycle(models.Model):
 
 class ClosedPeriod(models.Model):
     """The cycle ran at ``period_start``: the period ending there is closed, and the period
-    ``period_start``–``period_end`` was opened: its period-opening hooks ran, its recurring
+    from ``period_start`` to ``period_end`` was opened: its period-opening hooks ran, its recurring
     charges were posted (``charges``, with the ledger entry of each) and its included minutes
     started again from zero (``minutes_reset_at``; the reset itself posts nothing, because
     included minutes are counted per billing period). Unique per account and period start:

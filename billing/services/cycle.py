@@ -175,7 +175,7 @@ def _advance(state: AccountCycle, period: Period) -> None:
 
 
 def _period_label(period: Period) -> str:
-    return f"{period.start_date:%b} {period.start_date.day} – {period.last_day:%b} " + (
+    return f"{period.start_date:%b} {period.start_date.day} \N{EN DASH} {period.last_day:%b} " + (
         f"{period.last_day.day}, {period.last_day.year}"
     )
 

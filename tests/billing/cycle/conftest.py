@@ -69,4 +69,5 @@ def monthly(registry: Registry) -> Registry:
 
 def account_created_at(moment: dt.datetime, **fields: object) -> Account:
     with time_machine.travel(moment, tick=False):
-        return AccountFactory(**fields)
+        account = Account.objects.get(pk=AccountFactory(**fields).pk)
+    return account

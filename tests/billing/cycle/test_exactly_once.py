@@ -44,7 +44,7 @@ def test_it_posts_each_line_with_a_key_of_account_code_and_period(account) -> No
     ]
     entry = LedgerEntry.objects.get(idempotency_key=f"cycle:{account.pk}:trunk:two_way:{start}")
     assert entry.kind == LedgerEntry.Kind.TRUNK_FEE
-    assert entry.description == "3 two-way channels × $12.00, Feb 1 – Feb 29, 2028"
+    assert entry.description == "3 two-way channels × $12.00, Feb 1 \N{EN DASH} Feb 29, 2028"
     period = ClosedPeriod.objects.get(account=account)
     assert period.total == MONTHLY
     assert [c["entry_id"] for c in period.charges] == [

@@ -93,7 +93,7 @@ def test_it_asks_for_one_auto_recharge_for_the_whole_month(
         payment_method_id="pm_card_visa",
         auto_recharge_threshold=Decimal("10.00"),
     )
-    attempts = []
+    attempts: list[int] = []
     monkeypatch.setattr("billing.receivers.auto_recharge_run.delay", attempts.append)
     charge_the_month(account, django_capture_on_commit_callbacks)
     assert attempts == [account.pk]

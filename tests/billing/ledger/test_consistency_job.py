@@ -33,7 +33,7 @@ def run_job() -> int:
 
 def make_account(code: str) -> Account:
     with time_machine.travel(dt.datetime(2028, 3, 2, tzinfo=dt.UTC), tick=False):
-        account = AccountFactory(code=code, timezone="UTC")
+        account = Account.objects.get(pk=AccountFactory(code=code, timezone="UTC").pk)
     billing_cycle_run_account(account_id=account.pk, now=NOW)
     return account
 
@@ -84,7 +84,7 @@ def test_it_emails_staff_a_hole_between_closed_periods(staff) -> None:
             total=Decimal(0),
             minutes_reset_at=start,
         )
-    # Feb 1 – Mar 1 is missing; the cycle's next start is Apr 1.
+    # Feb 1 to Mar 1 is missing; the cycle's next start is Apr 1.
     assert run_job() == 1
     assert "HOLE" in mail.outbox[0].body
     assert "missing" in mail.outbox[0].body
