@@ -197,3 +197,20 @@ def test_two_workers_at_once_post_every_charge_exactly_once(on_postgres, monthly
     account.refresh_from_db()
     assert account.balance == -3 * MONTHLY
     assert ledger_problems() == []
+
+
+def test_staff_see_what_the_cycle_ran_in_the_admin(account, client) -> None:
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    billing_cycle_run_account(account_id=account.pk, now=FEB_1)
+    client.force_login(UserFactory(account=None, is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:billing_closedperiod_changelist"))
+    assert page.status_code == 200
+    assert account.code in page.content.decode()
+    detail = client.get(
+        reverse("admin:billing_closedperiod_change", args=[ClosedPeriod.objects.get().pk])
+    )
+    assert "3 two-way channels" in detail.content.decode()
+    assert client.get(reverse("admin:billing_accountcycle_changelist")).status_code == 200
