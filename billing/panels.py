@@ -7,9 +7,12 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.money import format_usd
+from billing.money import ZERO, format_usd
+from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
 from billing.selectors.usage import minutes_summary
+from billing.services.notifications import local_date
+from billing.services.standing import suspend_grace
 from portal.models import Account
 
 
@@ -36,4 +39,23 @@ def minutes_panel(account: Account) -> dict[str, Any]:
     return {
         "template": "billing/panels/minutes.html",
         "summary": minutes_summary(account=account, now=timezone.now()),
+    }
+
+
+def standing_panel(account: Account) -> dict[str, Any] | None:
+    """Why the account is suspended (or soon will be) and what to pay; nothing otherwise."""
+    state = cycle_state_for(account=account)
+    if state is None or (state.negative_since is None and state.suspended_at is None):
+        return None
+    suspended = state.suspended_at is not None and account.status == Account.Status.SUSPENDED
+    return {
+        "template": "billing/panels/standing.html",
+        "suspended": suspended,
+        "balance": format_usd(account.balance),
+        "to_pay": format_usd(-account.balance) if account.balance < 0 else format_usd(ZERO),
+        "negative_since": local_date(state.negative_since, account) if state.negative_since else "",
+        "suspends_on": local_date(state.negative_since + suspend_grace(), account)
+        if state.negative_since and not suspended
+        else "",
+        "url": reverse("billing:per_minute"),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from billing.models import BillingProfile
 from billing.signals import BalanceChange
 from billing.tasks.auto_recharge import auto_recharge_run
+from billing.tasks.cycle import account_standing_update
 from billing.tasks.low_balance import low_balance_check
 from portal.enqueue import task_enqueue_on_commit
 
@@ -42,7 +43,8 @@ def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwar
 def _check(changes: Sequence[BalanceChange]) -> None:
     """Enqueue an auto-recharge when the balance is below the account's recharge threshold
     (and a card is saved), and a low-balance check when being below its alert threshold
-    disagrees with whether an alert was sent. The tasks re-read everything they act on."""
+    disagrees with whether an alert was sent, and a standing update when the balance crossed
+    zero. The tasks re-read everything they act on."""
 
     try:
         profiles = {
@@ -62,11 +64,13 @@ def _check(changes: Sequence[BalanceChange]) -> None:
         logger.exception("balance_changed receiver failed for %s account(s)", len(changes))
         return
     for change in changes:
-        profile = profiles.get(change.account_id)
-        if profile is None:
-            continue
         account_id, balance_after = change.account_id, change.balance_after
         try:
+            if _standing_may_change(change):
+                transaction.on_commit(partial(account_standing_update.delay, account_id))
+            profile = profiles.get(account_id)
+            if profile is None:
+                continue
             if (
                 profile["auto_recharge_enabled"]
                 and profile["payment_method_id"]
@@ -81,3 +85,10 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 task_enqueue_on_commit(low_balance_check, account_id)
         except Exception:
             logger.exception("balance_changed receiver failed for account %s", account_id)
+
+
+def _standing_may_change(change: BalanceChange) -> bool:
+    """The balance crossed zero: the grace clock starts or stops, or a suspension made for
+    a negative balance can be lifted (the posting that makes it positive resumes it)."""
+    before, after = change.balance_before, change.balance_after
+    return (before < 0) != (after < 0) or (before <= 0 < after)

@@ -232,6 +232,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.stripe_reconcile",
         "schedule": crontab(hour="3", minute="15"),
     },
+    "billing-cycle-scan": {
+        "task": "billing.tasks.billing_cycle_scan",
+        "schedule": crontab(minute="*/15"),
+    },
+    "billing-account-standing-scan": {
+        "task": "billing.tasks.account_standing_scan",
+        "schedule": crontab(minute="23"),
+    },
+    "billing-ledger-consistency": {
+        "task": "billing.tasks.ledger_consistency_check",
+        "schedule": crontab(hour="4", minute="5"),
+    },
 }
 
 # --- I18N, time ------------------------------------------------------------------------------
@@ -320,6 +332,8 @@ BILLING_ADJUSTMENT_CONFIRM_ABOVE = Decimal(
 BILLING_ADJUSTMENT_MAX = Decimal(os.environ.get("BILLING_ADJUSTMENT_MAX", "5000.00"))
 # The daily reconciliation looks at Stripe payments of this many past days.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
+# Days a balance may stay below zero before the account's trunks are suspended.
+BILLING_SUSPEND_AFTER_DAYS = int(os.environ.get("BILLING_SUSPEND_AFTER_DAYS", "7"))
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

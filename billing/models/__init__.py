@@ -2,6 +2,7 @@
 ``billing.models.X``, the admin and the migrations keep one name for each."""
 
 from billing.models.calls import ApiClient, Call, CallReservation, UsageCounter
+from billing.models.cycle import AccountCycle, ClosedPeriod
 from billing.models.ledger import ImmutableError, LedgerEntry, LedgerEntryQuerySet
 from billing.models.numbers import DID, DIDGroup, Extension
 from billing.models.payments import BillingProfile, Deposit, StripeEvent, card_label
@@ -16,12 +17,14 @@ from billing.models.plans import (
 
 __all__ = [
     "DID",
+    "AccountCycle",
     "AccountPlan",
     "AccountRating",
     "ApiClient",
     "BillingProfile",
     "Call",
     "CallReservation",
+    "ClosedPeriod",
     "DIDGroup",
     "Deposit",
     "Extension",
