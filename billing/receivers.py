@@ -67,7 +67,7 @@ def _check(changes: Sequence[BalanceChange]) -> None:
         account_id, balance_after = change.account_id, change.balance_after
         try:
             if _standing_may_change(change):
-                transaction.on_commit(partial(account_standing_update.delay, account_id))
+                task_enqueue_on_commit(account_standing_update, account_id)
             profile = profiles.get(account_id)
             if profile is None:
                 continue

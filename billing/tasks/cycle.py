@@ -10,6 +10,7 @@ from billing.selectors.cycle import cycle_due_account_ids
 from billing.selectors.standing import standing_due_account_ids
 from billing.services import cycle as service_cycle
 from billing.services import standing as service_standing
+from portal.enqueue import task_enqueue
 
 
 @shared_task(name="billing.tasks.billing_cycle_scan")
@@ -18,7 +19,7 @@ def billing_cycle_scan() -> int:
     one bad account does not stop the rest and many workers share the work."""
     account_ids = cycle_due_account_ids(now=timezone.now())
     for account_id in account_ids:
-        billing_cycle_run.delay(account_id)
+        task_enqueue(billing_cycle_run, account_id)
     return len(account_ids)
 
 
@@ -39,5 +40,5 @@ def account_standing_scan() -> int:
     now = timezone.now()
     account_ids = standing_due_account_ids(now=now, grace=service_standing.suspend_grace())
     for account_id in account_ids:
-        account_standing_update.delay(account_id)
+        task_enqueue(account_standing_update, account_id)
     return len(account_ids)
