@@ -125,3 +125,8 @@ POST_ONLY.update(
         "billing:card_remove",
     }
 )
+
+
+# --- SIP trunks ------------------------------------------------------------------------------
+
+POST_ONLY.update({"trunking:confirm", "trunking:cancel_decrease"})
