@@ -6,11 +6,32 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
+import pytest
+from django.apps import apps
+
 from billing.services.ledger import ledger_post
 from portal.models import Account
+from trunking.defaults import install_channel_defaults
 from trunking.models import Trunk
 
 _keys = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _channel_prices(request: pytest.FixtureRequest) -> None:
+    """The prices and maximums of the data migration (a flushing test may have removed them)."""
+    if (
+        "db" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or any(mark.name == "django_db" for mark in request.node.iter_markers())
+    ):
+        request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+        install_channel_defaults(apps)
+
+
+def _is_transactional(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or "transaction" in marker.args))
 
 
 def give_credit(account: Account, amount: str, *, now: dt.datetime) -> Account:

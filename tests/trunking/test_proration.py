@@ -66,7 +66,7 @@ def test_the_explanation_reads_as_the_issue_shows() -> None:
 
 
 def test_it_prorates_by_the_accounts_billing_month_not_the_calendar_month() -> None:
-    # Billing day 20: Nov 24 is in the Nov 20 – Dec 20 month (30 days), 26 of them left.
+    # Billing day 20: Nov 24 is in the Nov 20 to Dec 20 month (30 days), 26 of them left.
     account = AccountFactory(timezone="America/New_York", billing_day=20)
     local = dt.datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("America/New_York"))
     entry = _increase_at(account, local)
