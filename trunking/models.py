@@ -163,6 +163,16 @@ class ChannelChange(models.Model):
         return f"channel change {self.pk} of {self.account_id} ({self.status})"
 
     @property
+    def change_text(self) -> str:
+        """The kinds that changed, from → to: "Two-way 2 → 3, Outbound 0 → 1"."""
+        moved = [
+            f"{ChannelKind(kind).label} {self.before.get(kind, 0)} → {self.after.get(kind, 0)}"
+            for kind in KINDS
+            if self.before.get(kind, 0) != self.after.get(kind, 0)
+        ]
+        return ", ".join(moved) or "no change"
+
+    @property
     def before_text(self) -> str:
         return describe_counts(self.before)
 

@@ -81,7 +81,7 @@ def test_review_shows_the_charge_now_and_changes_nothing(
     change = ChannelChange.objects.get(account=account)
     assert change.ledger_entry is not None and change.user.account == account
     assert change.explanation in page  # the history shows the charge and how it was made
-    assert "0 outbound, 0 inbound, 2 two-way" in page
+    assert "Two-way 0 → 2" in page
 
 
 @pytest.mark.parametrize(
