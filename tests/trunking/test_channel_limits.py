@@ -136,6 +136,21 @@ def test_a_decrease_limits_calls_from_the_next_billing_month(acct: Account) -> N
     assert out(acct, "d-4", now=december + dt.timedelta(days=1)).reason == "no_channel"
 
 
+def test_the_authorize_api_answers_no_channel(acct: Account) -> None:
+    _client, token = api_client_create(name="switch-test")
+    switch = Client(headers={"Authorization": f"Bearer {token}"})
+    set_channels(acct, inbound=1)
+    body = {"call_id": "api-o-1", "account": acct.code, "direction": "outbound"}
+    response = switch.post(
+        "/api/v1/calls/authorize",
+        {**body, "from": "101", "to": US_NUMBER},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert (data["allowed"], data["reason"], data["max_seconds"]) == (False, "no_channel", 0)
+
+
 def test_the_api_reports_channels_by_kind_and_in_use(acct: Account) -> None:
     _client, token = api_client_create(name="switch-test")
     set_channels(acct, outbound=2, two_way=1)

@@ -160,10 +160,6 @@ class ChangeQuote:
     pending_before: dict[str, int] | None = None  # the pending decrease's target, if one
 
     @property
-    def increases(self) -> bool:
-        return self.charge > 0 or self.now_counts != self.current
-
-    @property
     def decreases(self) -> bool:
         return self.wanted != self.now_counts
 

@@ -40,7 +40,7 @@ class ChangeOutcome:
     decrease: ChannelChange | None  # pending until the next billing month
 
 
-def counts_check(*, account: Account, counts: Mapping[str, object]) -> dict[str, int]:
+def _checked_counts(*, account: Account, counts: Mapping[str, object]) -> dict[str, int]:
     """Whole numbers from 0 to the account's maximum per kind, or DomainError naming the kind."""
     maximums = maximums_for(account=account)
     checked: dict[str, int] = {}
@@ -93,7 +93,7 @@ def channels_change(
     if the counts changed since, nothing happens (DomainError ``stale``)."""
     with transaction.atomic():
         locked, trunk = _locked(account)
-        wanted = counts_check(account=locked, counts=counts)
+        wanted = _checked_counts(account=locked, counts=counts)
         if version != trunk.version:
             raise DomainError(
                 "Your channels were changed meanwhile (in another tab or by someone else). "
