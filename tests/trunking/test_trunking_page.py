@@ -31,6 +31,14 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
+def cells(body: str, kind: str) -> list[str]:
+    """The text of each cell of the channels table's row for ``kind``."""
+    row = re.search(rf'<tr data-kind="{kind}">(.*?)</tr>', body)
+    assert row is not None, kind
+    found = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1))
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in found]
+
+
 def nothing_changed(account: Account) -> bool:
     return not ChannelChange.objects.filter(account=account).exists() and not (
         LedgerEntry.objects.filter(account=account, kind="proration").exists()
@@ -57,8 +65,9 @@ def test_the_page_shows_counts_prices_costs_and_channels_in_use(
     assert response.status_code == 200
     body = text(response)
     assert reverse("trunking:trunking") == PAGE
-    assert re.search(r"Two-way</th> <td class=\"num\">3.*?\$12\.00.*?\$36\.00.*?1 of 3", body)
-    assert re.search(r"Outbound</th> <td class=\"num\">1.*?\$8\.00.*?\$8\.00", body)
+    assert cells(body, "two_way") == ["Two-way", "3", "$12.00 /month", "$36.00", "1 of 3"]
+    assert cells(body, "outbound") == ["Outbound", "1", "$8.00 /month", "$8.00", "0 of 1"]
+    assert cells(body, "inbound") == ["Inbound", "0", "$6.00 /month", "$0.00", "0"]
     assert '<td class="num" data-testid="monthly-total"><strong>$44.00</strong>' in body
     assert 'id="review-change"' in body
 
