@@ -127,6 +127,11 @@ POST_ONLY.update(
 )
 
 
+# --- SIP trunks ------------------------------------------------------------------------------
+
+POST_ONLY.update({"trunking:confirm", "trunking:cancel_decrease"})
+
+
 # --- People of an account --------------------------------------------------------------------
 
 
@@ -170,6 +175,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:deposit_authenticate": MONEY,
     "billing:auto_recharge": MONEY,
     "billing:card_remove": MONEY,
+    "trunking:trunking": EVERYONE,  # read-only for members: the change form is hidden
+    "trunking:confirm": MONEY,
+    "trunking:cancel_decrease": MONEY,
 }
 
 

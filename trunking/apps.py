@@ -4,3 +4,16 @@ from django.apps import AppConfig
 class TrunkingConfig(AppConfig):
     name = "trunking"
     verbose_name = "SIP trunking"
+
+    def ready(self) -> None:
+        from billing.call_limits import register_account_fields, register_call_limit
+        from billing.recurring import register_recurring
+        from portal import demo
+        from trunking.demo import seed_trunks
+        from trunking.selectors.channels import channel_check, channel_fields
+        from trunking.selectors.trunks import trunk_recurring
+
+        register_recurring(trunk_recurring)
+        register_call_limit(channel_check)
+        register_account_fields(channel_fields)
+        demo.register(seed_trunks)

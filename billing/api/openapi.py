@@ -63,7 +63,8 @@ SCHEMAS: dict[str, Any] = {
                 "type": ["string", "null"],
                 "description": "null when allowed; else insufficient_balance, "
                 "unknown_destination, account_suspended, unknown_account, bad_number, "
-                "unknown_did, not_on_net, duplicate_call_id",
+                "unknown_did, not_on_net, duplicate_call_id, no_channel (no free SIP trunk "
+                "channel of the kinds the direction may use)",
             },
             "max_seconds": {"type": "integer", "minimum": 0},
             "rate": {**_MONEY, "description": "USD per minute once nothing is included"},
@@ -152,6 +153,22 @@ SCHEMAS: dict[str, Any] = {
             "included_seconds": {"type": "integer", "minimum": 0},
             "included_seconds_used": {"type": "integer", "minimum": 0},
             "included_seconds_left": {"type": "integer", "minimum": 0},
+            "channels": {
+                "type": "object",
+                "description": "SIP trunk channels per kind (outbound, inbound, two_way): the "
+                "count in force and how many live calls hold one",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 0},
+                        "in_use": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
+            "trunk_only": {
+                "type": "boolean",
+                "description": "Calls need a channel even when the account has none",
+            },
         },
     },
 }

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from billing.api import openapi
 from billing.api.auth import client_for_request
 from billing.api.schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
+from billing.call_limits import account_fields
 from billing.money import money
 from billing.selectors.usage import minutes_summary
 from billing.services.authorize import call_authorize
@@ -86,7 +87,8 @@ def account(request: HttpRequest, code: str) -> JsonResponse:
     found = Account.objects.filter(code=code).first()
     if found is None:
         return _error(404, "unknown_account", f"No account {code!r}.", "code")
-    summary = minutes_summary(account=found, now=timezone.now())
+    now = timezone.now()
+    summary = minutes_summary(account=found, now=now)
     return JsonResponse(
         {
             "account": found.code,
@@ -98,6 +100,8 @@ def account(request: HttpRequest, code: str) -> JsonResponse:
             "included_seconds": summary.included_seconds,
             "included_seconds_used": summary.used_seconds,
             "included_seconds_left": summary.left_seconds,
+            # What other apps report (SIP trunk channels by kind and in use).
+            **account_fields(account=found, now=now),
         }
     )
 

@@ -108,6 +108,9 @@ class CallReservation(models.Model):
     )
     included_seconds = models.PositiveIntegerField(default=0)
     max_seconds = models.PositiveIntegerField(default=0)
+    # The channel kind the call holds (an app's limit, see billing.call_limits), so live
+    # reservations count the channels in use; null when it holds none.
+    channel_kind = models.CharField(max_length=16, null=True, blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
 

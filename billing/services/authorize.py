@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
+from billing.call_limits import call_limits
 from billing.models import (
     Call,
     CallReservation,
@@ -132,6 +133,13 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
             )
         except DomainError as exc:
             return refuse(exc.code, exc.message)
+        # Under the lock taken above: checks that count live reservations (channels) see every
+        # authorization of this account before or after this one, never alongside it.
+        call_limit = call_limits(
+            account=account, direction=request.direction, on_net=pricing.on_net, now=now
+        )
+        if not call_limit.allowed:
+            return refuse(call_limit.reason or "refused", call_limit.message)
         limit = max_call_seconds()
         held = CallReservation.objects.filter(account=account, expires_at__gt=now).aggregate(
             amount=models.Sum("amount"), seconds=models.Sum("included_seconds")
@@ -187,6 +195,7 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
             rate=rate,
             included_seconds=included_part,
             max_seconds=max_seconds,
+            channel_kind=call_limit.channel_kind or None,
             created_at=now,
             expires_at=now + dt.timedelta(seconds=max_seconds) + RESERVATION_GRACE,
         )

@@ -249,6 +249,13 @@ def test_account_balance(api: Client, acct: Account) -> None:
         "included_seconds": 30000,
         "included_seconds_used": 180,
         "included_seconds_left": 29820,
+        # Reported by the trunking app through billing.call_limits: no channels ordered.
+        "channels": {
+            "outbound": {"count": 0, "in_use": 0},
+            "inbound": {"count": 0, "in_use": 0},
+            "two_way": {"count": 0, "in_use": 0},
+        },
+        "trunk_only": False,
     }
     missing = api.get("/api/v1/accounts/NOPE")
     assert missing.status_code == 404

@@ -1,0 +1,60 @@
+"""The channel check at call authorization, and what the switch API reports about channels.
+
+Both run inside billing's authorize transaction or API view, through ``billing.call_limits``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from billing.call_limits import CallLimit
+from billing.models import Call
+from portal.models import Account
+from trunking.models import ChannelKind
+from trunking.selectors.trunks import channels_in_use, counts_at, trunk_for_account
+
+# A call takes its direction's dedicated kind first and a two-way channel only when none is
+# free, so two-way channels stay available for the direction that has no dedicated one left.
+KINDS_FOR_DIRECTION: dict[str, tuple[str, ...]] = {
+    Call.Direction.OUTBOUND: (ChannelKind.OUTBOUND, ChannelKind.TWO_WAY),
+    Call.Direction.INBOUND: (ChannelKind.INBOUND, ChannelKind.TWO_WAY),
+}
+
+
+def channel_check(
+    account: Account, direction: str, on_net: bool, now: dt.datetime
+) -> CallLimit | None:
+    """Called by ``call_authorize`` with ``account`` locked: a free channel for the call, or
+    ``no_channel``. On-net calls hold none; an account with no channels at all is not limited
+    (plan-only hosted PBX customers) unless staff marked it trunk-only."""
+    kinds = KINDS_FOR_DIRECTION.get(direction)
+    if on_net or kinds is None:
+        return None
+    trunk = trunk_for_account(account=account)
+    counts = counts_at(account=account, at=now, trunk=trunk)
+    trunk_only = trunk is not None and trunk.trunk_only
+    if not any(counts.values()) and not trunk_only:
+        return None
+    in_use = channels_in_use(account=account, now=now)
+    for kind in kinds:
+        if in_use[kind] < counts[kind]:
+            return CallLimit(allowed=True, channel_kind=kind)
+    wanted = " or ".join(ChannelKind(kind).label.lower() for kind in kinds)
+    return CallLimit(
+        allowed=False,
+        reason="no_channel",
+        message=f"No free {wanted} channel: every one is in use (or none is ordered).",
+    )
+
+
+def channel_fields(account: Account, now: dt.datetime) -> dict[str, Any]:
+    """The account endpoint's ``channels``: per kind the count in force and how many are in
+    use, and whether the account may call only through channels."""
+    trunk = trunk_for_account(account=account)
+    counts = counts_at(account=account, at=now, trunk=trunk)
+    in_use = channels_in_use(account=account, now=now)
+    return {
+        "channels": {kind: {"count": counts[kind], "in_use": in_use[kind]} for kind in counts},
+        "trunk_only": trunk is not None and trunk.trunk_only,
+    }
