@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from billing.money import format_usd
 from billing.selectors.deposits import billing_profile_for
+from billing.selectors.plans import billing_period, pending_plan_change, plan_for_account
 from billing.selectors.usage import minutes_summary
 from portal.models import Account
 
@@ -36,4 +37,17 @@ def minutes_panel(account: Account) -> dict[str, Any]:
     return {
         "template": "billing/panels/minutes.html",
         "summary": minutes_summary(account=account, now=timezone.now()),
+    }
+
+
+def plan_panel(account: Account) -> dict[str, Any]:
+    """The dashboard's service plan: its name, price and the next bill date."""
+    now = timezone.now()
+    period = billing_period(account=account, at=now)
+    return {
+        "template": "billing/panels/plan.html",
+        "plan": plan_for_account(account=account, at=now),
+        "pending": pending_plan_change(account=account, now=now),
+        "next_bill_date": period.end_date,
+        "url": reverse("billing:service_plan"),
     }

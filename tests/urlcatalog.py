@@ -125,3 +125,7 @@ POST_ONLY.update(
         "billing:card_remove",
     }
 )
+
+# --- Service Plan ----------------------------------------------------------------------------
+
+POST_ONLY.update({"billing:service_plan_switch", "billing:service_plan_cancel"})
