@@ -74,7 +74,8 @@ def usage_charged(*, account: Account, period: Period, until: dt.datetime) -> De
         account=account,
         kind=LedgerEntry.Kind.CALL,
         created_at__gte=period.start,
-        created_at__lt=min(until, period.end),
+        created_at__lt=period.end,
+        created_at__lte=until,
     ).aggregate(total=Sum("amount"))["total"]
     return money(-(total or ZERO))
 
