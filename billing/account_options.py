@@ -10,9 +10,10 @@ from django.core.management.base import CommandError, CommandParser
 
 from billing.models import AccountRating, LedgerEntry, RateDeck, ServicePlan
 from billing.money import money
+from billing.selectors.plans import plan_by_name
 from billing.services.ledger import ledger_post
 from billing.services.numbers import did_add, extension_add
-from billing.services.plans import account_plan_set
+from billing.services.plans import account_plan_assign_default, account_plan_set
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -72,13 +73,15 @@ def add_rating_arguments(parser: CommandParser) -> None:
 def apply_rating(account: Account, options: dict[str, Any], now: dt.datetime) -> None:
     """Runs inside create_account's transaction: any bad value raises and nothing is created."""
     if options.get("plan"):
-        plan = ServicePlan.objects.filter(name=options["plan"], is_active=True).first()
+        plan = plan_by_name(name=options["plan"])
         if plan is None:
             names = ", ".join(
                 ServicePlan.objects.filter(is_active=True).values_list("name", flat=True)
             )
             raise CommandError(f"--plan: no active plan {options['plan']!r} (plans: {names}).")
         account_plan_set(account=account, plan=plan, now=now)
+    else:
+        account_plan_assign_default(account=account, now=now)
     if options.get("rate_deck"):
         deck = RateDeck.objects.filter(name=options["rate_deck"]).first()
         if deck is None:

@@ -85,9 +85,23 @@ def install_defaults(apps: Any) -> Any:
         IncludedDestination.objects.get_or_create(
             plan=plan, country=country, defaults={"name": name, "mobile_included": any_type}
         )
+    offer_starter(apps)
     for name, rate, included, cap in DID_GROUPS:
         DIDGroup.objects.get_or_create(
             name=name,
             defaults={"rate": rate, "included": included, "monthly_included_cap_minutes": cap},
         )
     return plan
+
+
+def offer_starter(apps: Any) -> None:
+    """Make Starter public and the default plan for new accounts, unless staff already chose
+    another default (no-op for the historical models before the fields existed)."""
+    ServicePlan = apps.get_model("billing", "ServicePlan")
+    fields = {field.name for field in ServicePlan._meta.get_fields()}
+    if not {"is_public", "is_default"} <= fields:
+        return
+    has_default = ServicePlan.objects.filter(is_default=True).exists()
+    ServicePlan.objects.filter(name=STARTER["name"]).update(
+        is_public=True, **({} if has_default else {"is_default": True})
+    )

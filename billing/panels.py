@@ -10,6 +10,7 @@ from django.utils import timezone
 from billing.money import ZERO, format_usd
 from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
+from billing.selectors.plans import billing_period, pending_plan_change, plan_for_account
 from billing.selectors.usage import minutes_summary
 from billing.services.notifications import local_date
 from billing.services.standing import suspend_grace
@@ -58,4 +59,17 @@ def standing_panel(account: Account) -> dict[str, Any] | None:
         if state.negative_since and not suspended
         else "",
         "url": reverse("billing:per_minute"),
+    }
+
+
+def plan_panel(account: Account) -> dict[str, Any]:
+    """The dashboard's service plan: its name, price and the next bill date."""
+    now = timezone.now()
+    period = billing_period(account=account, at=now)
+    return {
+        "template": "billing/panels/plan.html",
+        "plan": plan_for_account(account=account, at=now),
+        "pending": pending_plan_change(account=account, now=now),
+        "next_bill_date": period.end_date,
+        "url": reverse("billing:service_plan"),
     }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import calls, deposits, numbers, per_minute, rates
+from billing.views import calls, deposits, numbers, per_minute, plans, rates
 
 app_name = "billing"
 
@@ -11,6 +11,10 @@ urlpatterns: list = [
     path("calls/<int:call_id>/", calls.call_detail, name="call_detail"),
     path("numbers/", numbers.numbers, name="numbers"),
     path("rates/", rates.rate_lookup, name="rate_lookup"),
+    # Settings: the Service Plan page
+    path("service-plan/", plans.service_plan, name="service_plan"),
+    path("service-plan/switch/", plans.service_plan_switch, name="service_plan_switch"),
+    path("service-plan/cancel/", plans.service_plan_cancel, name="service_plan_cancel"),
     # Prepaid balance
     path("per-minute/", per_minute.per_minute, name="per_minute"),
     path("per-minute/add-credit/", deposits.add_credit, name="add_credit"),

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from portal.navigation import nav_entries
+from portal.navigation import nav_entries, nav_groups
 
 
 def control_center(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,5 @@ def control_center(request: HttpRequest) -> dict[str, Any]:
     return {
         "cc_account": account,
         "cc_nav": nav_entries(request.path) if account is not None else [],
+        "cc_nav_groups": nav_groups(request.path) if account is not None else [],
     }

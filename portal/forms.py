@@ -5,11 +5,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone as djtz
 
 from portal import services
 from portal.models import User
+from portal.new_account import new_account_setup
 
 
 def _alias_zones() -> set[str]:
@@ -54,12 +56,15 @@ class SignupForm(forms.Form):
     )
 
     def signup(self, request: HttpRequest, user: User) -> None:
-        account = services.account_create(
-            name=self.cleaned_data["account_name"],
-            timezone=self.cleaned_data["timezone"],
-            now=djtz.now(),
-        )
-        services.user_attach_to_account(user=user, account=account, role=User.Role.OWNER)
+        now = djtz.now()
+        with transaction.atomic():
+            account = services.account_create(
+                name=self.cleaned_data["account_name"],
+                timezone=self.cleaned_data["timezone"],
+                now=now,
+            )
+            new_account_setup(account=account, now=now)
+            services.user_attach_to_account(user=user, account=account, role=User.Role.OWNER)
 
 
 ROLE_HELP = "Billing: money settings, Add Credit, trunks, ports. Member: reads only."

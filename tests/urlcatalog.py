@@ -178,6 +178,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "trunking:trunking": EVERYONE,  # read-only for members: the change form is hidden
     "trunking:confirm": MONEY,
     "trunking:cancel_decrease": MONEY,
+    "billing:service_plan": EVERYONE,  # read-only for members: the switch buttons are hidden
+    "billing:service_plan_switch": MONEY,
+    "billing:service_plan_cancel": MONEY,
 }
 
 
@@ -190,3 +193,8 @@ def allowed_roles(entry: CatalogURL) -> frozenset[str]:
             f'"{entry.name}": EVERYONE, MONEY or OWNERS (the roles allowed; every other role '
             "must get 403)."
         ) from None
+
+
+# --- Service Plan ----------------------------------------------------------------------------
+
+POST_ONLY.update({"billing:service_plan_switch", "billing:service_plan_cancel"})

@@ -63,9 +63,27 @@ class ServicePlan(models.Model):
         RateDeck, null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
     )
     is_active = models.BooleanField(default=True)
+    is_public = models.BooleanField(
+        default=False,
+        help_text="Offered to customers: shown on the Service Plan page, where they can switch.",
+    )
+    is_default = models.BooleanField(
+        default=False,
+        help_text="The plan a new account starts on (sign-up, create_account without --plan). "
+        "At most one plan is the default.",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Sign-up picks "the" default plan: two defaults would make a new account's plan
+            # depend on query order.
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="service_plan_one_default",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

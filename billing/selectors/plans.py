@@ -12,8 +12,10 @@ from billing.models import (
     RateDeck,
     ServicePlan,
 )
+from billing.money import money
 from billing.periods import Period, period_containing
 from billing.rating import PlanTerms, Tariff
+from billing.recurring import RecurringCharge
 from portal.models import Account
 
 
@@ -21,6 +23,47 @@ def included_destinations(*, plan: ServicePlan | None) -> list[IncludedDestinati
     if plan is None:
         return []
     return list(IncludedDestination.objects.filter(plan=plan).order_by("name"))
+
+
+def plan_by_name(*, name: str) -> ServicePlan | None:
+    """An active plan by name, ignoring case (``--plan starter``): names are what staff and
+    customers type, and two plans differing only in case would be a typo, not two offers."""
+    return ServicePlan.objects.filter(name__iexact=name.strip(), is_active=True).first()
+
+
+def default_plan() -> ServicePlan | None:
+    """The plan a new account starts on (at most one, by constraint); None if staff chose none."""
+    return (
+        ServicePlan.objects.filter(is_default=True, is_active=True)
+        .select_related("rate_deck")
+        .first()
+    )
+
+
+def public_plans() -> list[ServicePlan]:
+    """The plans customers may choose, cheapest first."""
+    return list(
+        ServicePlan.objects.filter(is_public=True, is_active=True).order_by("monthly_price", "name")
+    )
+
+
+def plan_fee_charges(account: Account, period: Period) -> list[RecurringCharge]:
+    """The recurring provider of the plan fee: the plan in force at the period's start (a
+    switch takes effect at the next billing month, so it is the plan of the whole period)."""
+    plan = plan_for_account(account=account, at=period.start)
+    if plan is None:
+        return []
+    price = money(plan.monthly_price)
+    return [
+        RecurringCharge(
+            kind="plan_fee",
+            code="plan",
+            description=f"{plan.name} plan",
+            quantity=1,
+            unit_price=price,
+            amount=price,
+        )
+    ]
 
 
 def plan_for_account(*, account: Account, at: dt.datetime) -> ServicePlan | None:
@@ -35,7 +78,7 @@ def plan_for_account(*, account: Account, at: dt.datetime) -> ServicePlan | None
 
 
 def pending_plan_change(*, account: Account, now: dt.datetime) -> AccountPlan | None:
-    """A plan change staff scheduled for a later period, if any."""
+    """A plan change scheduled for a later period (by staff or the customer), if any."""
     return (
         AccountPlan.objects.filter(account=account, starts_at__gt=now)
         .select_related("plan")

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from billing.models import LedgerEntry
 from billing.money import format_usd
+from billing.periods import Period
 from billing.services.ledger import ledger_post
 from portal.errors import DomainError
 from portal.models import Account, User
@@ -184,3 +185,10 @@ def channel_decrease_cancel(*, account: Account, user: User | None, now: dt.date
         trunk.save(update_fields=["version"])
     logger.info("trunk: account=%s pending decrease %s cancelled", locked.code, pending.pk)
     return True
+
+
+def trunk_period_opening(account: Account, period: Period, now: dt.datetime) -> None:
+    """The monthly cycle opens ``period``: decreases that take effect at its start become the
+    stored counts (the cycle's charge for the period already counts them; this keeps the page,
+    the API and the channel limits in step with what was billed)."""
+    trunk_apply_due(account=account, now=max(now, period.start))

@@ -94,7 +94,10 @@ def test_it_asks_for_one_auto_recharge_for_the_whole_month(
         auto_recharge_threshold=Decimal("10.00"),
     )
     attempts: list[int] = []
-    monkeypatch.setattr("billing.receivers.auto_recharge_run.delay", attempts.append)
+    monkeypatch.setattr(
+        "billing.receivers.auto_recharge_run.apply_async",
+        lambda args, **options: attempts.append(args[0]),
+    )
     charge_the_month(account, django_capture_on_commit_callbacks)
     assert attempts == [account.pk]
 
