@@ -26,6 +26,7 @@ from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.plans import billing_period
 from billing.selectors.pricing import PricingContext, call_pricing
 from billing.selectors.usage import usage_counter_rows
+from billing.services.cdr_input import cdr_window_problem
 from billing.services.ledger import ledger_existing, ledger_post
 from billing.signals import BalanceChange, balances_changed
 from portal.errors import DomainError
@@ -208,7 +209,19 @@ def _calls_rate_and_store(
     codes = {cdr.account for cdr in cdrs}
     locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
     accounts = {account.code: account for account in locked}
-    known = [cdr for cdr in cdrs if cdr.account in accounts]
+    outside = {
+        cdr: problem
+        for cdr in cdrs
+        if cdr.account in accounts
+        and (
+            problem := cdr_window_problem(
+                start=cdr.start,
+                account_created=accounts[cdr.account].created_at,
+                now=now,
+            )
+        )
+    }
+    known = [cdr for cdr in cdrs if cdr.account in accounts and cdr not in outside]
     # After the locks: every committed call of these accounts is visible.
     earlier = {
         call.call_id: call
@@ -234,6 +247,9 @@ def _calls_rate_and_store(
             results.append(
                 _rejected(cdr.call_id, "unknown_account", f"account: no account {cdr.account!r}.")
             )
+            continue
+        if cdr in outside:
+            results.append(_rejected(cdr.call_id, *outside[cdr]))
             continue
         prior = recorded.get(cdr.call_id) or earlier.get(cdr.call_id)
         if prior is not None:
