@@ -30,22 +30,23 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 CYPRUS = "+35722123456"  # $0.06 a started minute, no included minutes
 
 
-def _raise_in_postgres(sqlstate: str) -> Callable[..., Any]:
+class PostgresFault:
     """An execute wrapper that makes PostgreSQL itself raise ``sqlstate`` just before the
     batch inserts its Calls (after its ledger entries are written), aborting the transaction
-    for real; ``fail["left"]`` counts how many more times."""
+    for real, ``times`` times."""
 
-    def wrapper(execute: Callable[..., Any], sql: str, params: Any, many: bool, ctx: Any) -> Any:
-        if fail["left"] and sql.startswith('INSERT INTO "billing_call"'):
-            fail["left"] -= 1
+    def __init__(self, sqlstate: str, times: int) -> None:
+        self.sqlstate, self.left = sqlstate, times
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, ctx: Any
+    ) -> Any:
+        if self.left and sql.startswith('INSERT INTO "billing_call"'):
+            self.left -= 1
             ctx["cursor"].execute(
-                f"DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{sqlstate}'; END $$"
+                f"DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = '{self.sqlstate}'; END $$"
             )
         return execute(sql, params, many, ctx)
-
-    fail = {"left": 0}
-    wrapper.fail = fail  # type: ignore[attr-defined]
-    return wrapper
 
 
 @pytest.fixture
@@ -54,20 +55,19 @@ def acct(on_postgres: None) -> Account:
 
 
 @pytest.fixture
-def deadlock_once() -> Iterator[dict[str, int]]:
-    wrapper = _raise_in_postgres("40P01")
-    wrapper.fail["left"] = 1  # type: ignore[attr-defined]
-    with connection.execute_wrapper(wrapper):
-        yield wrapper.fail  # type: ignore[attr-defined]
+def deadlock_once() -> Iterator[PostgresFault]:
+    fault = PostgresFault("40P01", times=1)
+    with connection.execute_wrapper(fault):
+        yield fault
 
 
 def test_a_deadlocked_batch_is_retried_and_posts_each_call_once(
-    acct: Account, deadlock_once: dict[str, int], caplog: pytest.LogCaptureFixture
+    acct: Account, deadlock_once: PostgresFault, caplog: pytest.LogCaptureFixture
 ) -> None:
     cdrs = [cdr(acct, CYPRUS, 60, call_id=f"dl-{i}") for i in range(10)]
     with caplog.at_level(logging.WARNING, logger="billing.services.calls"):
         results = call_record_batch(cdrs=cdrs, now=NOW)
-    assert deadlock_once["left"] == 0  # the fault did fire
+    assert deadlock_once.left == 0  # the fault did fire
     assert "40P01" in caplog.text
     assert [r.status for r in results] == ["rated"] * 10
     assert LedgerEntry.objects.filter(account=acct, kind="call").count() == 10
@@ -82,9 +82,8 @@ def test_a_deadlocked_batch_is_retried_and_posts_each_call_once(
 
 
 def test_serialization_failures_are_retried_up_to_the_limit(acct: Account) -> None:
-    wrapper = _raise_in_postgres("40001")
-    wrapper.fail["left"] = TRANSIENT_RETRIES  # type: ignore[attr-defined]
-    with connection.execute_wrapper(wrapper):
+    fault = PostgresFault("40001", times=TRANSIENT_RETRIES)
+    with connection.execute_wrapper(fault):
         result = call_record(cdr=cdr(acct, CYPRUS, 60, call_id="ser-1"), now=NOW)
     assert result.status == "rated"
     assert LedgerEntry.objects.filter(idempotency_key="call:ser-1").count() == 1
@@ -93,9 +92,8 @@ def test_serialization_failures_are_retried_up_to_the_limit(acct: Account) -> No
 
 
 def test_a_failure_that_persists_reaches_the_caller_and_posts_nothing(acct: Account) -> None:
-    wrapper = _raise_in_postgres("40001")
-    wrapper.fail["left"] = TRANSIENT_RETRIES + 1  # type: ignore[attr-defined]
-    with connection.execute_wrapper(wrapper), pytest.raises(OperationalError):
+    fault = PostgresFault("40001", times=TRANSIENT_RETRIES + 1)
+    with connection.execute_wrapper(fault), pytest.raises(OperationalError):
         call_record_batch(cdrs=[cdr(acct, CYPRUS, 60, call_id="stuck-1")], now=NOW)
     assert not LedgerEntry.objects.filter(idempotency_key="call:stuck-1").exists()
     acct.refresh_from_db()
