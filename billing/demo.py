@@ -199,6 +199,11 @@ def _seed_calls(account: Account, now: dt.datetime) -> None:
         extension_add(account=account, number=number, name=name)
 
     period = period_containing(now, billing_day=account.billing_day, tz=account.tz)
+    # The demo customer has been one since the start of the month it shows: calls from before
+    # an account was created are rejected.
+    Account.objects.filter(pk=account.pk, created_at__gt=period.start).update(
+        created_at=period.start
+    )
     rng = random.Random(f"{account.code}:{period.start.date()}")
     month = _month_of_calls(rng)
     # Spread the month over the office hours of the part of the billing period that has

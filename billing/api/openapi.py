@@ -84,7 +84,14 @@ SCHEMAS: dict[str, Any] = {
             "start": _TIME,
             "answer": {**_TIME, "type": ["string", "null"]},
             "end": _TIME,
-            "billsec": {"type": "integer", "minimum": 0},
+            "billsec": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 172800,
+                "description": "Billed (talk) seconds: at most end - answer (1 s of rounding "
+                "allowed; ring time is not billed), 0 when answer is null. When left out it "
+                "is derived as end - answer in whole seconds (truncated), 0 if unanswered.",
+            },
             "disposition": {"type": "string", "examples": ["ANSWERED", "NO ANSWER", "BUSY"]},
         },
     },
@@ -223,7 +230,10 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     "description": (
                         "Each CDR is rated and posted exactly once per call_id; sending it "
                         "again returns status `duplicate` and posts nothing. An invalid CDR "
-                        "in a batch fails the whole request with 400 and records nothing."
+                        "in a batch fails the whole request with 400 and records nothing. "
+                        "A CDR starting (or ending) more than the allowed clock skew (10 "
+                        "minutes by default) in the future, or starting before its account "
+                        "was created, is `rejected` with the reason in `error`."
                     ),
                     "requestBody": {
                         "required": True,

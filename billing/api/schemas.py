@@ -14,11 +14,17 @@ from typing import Any
 from billing.models import Call
 from billing.services.authorize import AuthorizeInput
 from billing.services.calls import CdrInput
+from billing.services.cdr_input import (
+    CALLER,
+    DIALLED,
+    CdrProblem,
+    cdr_billsec_derive,
+    cdr_time_utc,
+    cdr_times_check,
+)
 
 MAX_BATCH = 1000
 MAX_BILLSEC = 2 * 24 * 3600
-_DIALLED = re.compile(r"^\+?[0-9*#]{1,32}$")
-_CALLER = re.compile(r"^[\w+*#.@-]{0,40}$")
 _CALL_ID = re.compile(r"^[\x21-\x7e]{1,150}$")  # printable ASCII, no spaces
 _DIRECTIONS = tuple(Call.Direction.values)
 
@@ -91,7 +97,10 @@ def _moment(data: dict[str, Any], key: str, prefix: str, *, nullable: bool) -> d
         raise InvalidInput(field, f"{value!r} is not an ISO 8601 time") from exc
     if moment.tzinfo is None:
         raise InvalidInput(field, "needs a UTC offset, e.g. 2026-11-24T12:00:00+00:00")
-    return moment
+    try:
+        return cdr_time_utc(moment=moment, field=field)
+    except CdrProblem as exc:
+        raise InvalidInput(exc.field, exc.message) from exc
 
 
 def parse_authorize(data: Any) -> AuthorizeInput:
@@ -100,8 +109,8 @@ def parse_authorize(data: Any) -> AuthorizeInput:
         call_id=_string(data, "call_id", "", pattern=_CALL_ID),
         account=_account(data, ""),
         direction=_direction(data, ""),
-        from_number=_string(data, "from", "", pattern=_CALLER),
-        to_number=_string(data, "to", "", pattern=_DIALLED),
+        from_number=_string(data, "from", "", pattern=CALLER),
+        to_number=_string(data, "to", "", pattern=DIALLED),
     )
 
 
@@ -111,20 +120,19 @@ def parse_cdr(data: Any, prefix: str = "") -> CdrInput:
     answer = _moment(data, "answer", prefix, nullable=True)
     end = _moment(data, "end", prefix, nullable=False)
     assert start is not None and end is not None
-    billsec = data.get("billsec")
     field = _name(prefix, "billsec")
+    billsec = data.get("billsec")
+    if billsec is None and "billsec" not in data:
+        # What switches expect when they leave it out: the answered part of the call.
+        billsec = cdr_billsec_derive(answer=answer, end=end)
     if not isinstance(billsec, int) or isinstance(billsec, bool):
         raise InvalidInput(field, "must be a whole number of seconds")
     if not 0 <= billsec <= MAX_BILLSEC:
         raise InvalidInput(field, f"must be 0-{MAX_BILLSEC}")
-    if end < start:
-        raise InvalidInput(_name(prefix, "end"), "is before start")
-    if answer is not None and not start <= answer <= end:
-        raise InvalidInput(_name(prefix, "answer"), "must be between start and end")
-    if answer is None and billsec:
-        raise InvalidInput(field, "must be 0 when answer is null")
-    if billsec > (end - start).total_seconds() + 1:
-        raise InvalidInput(field, "is longer than the call (end - start)")
+    try:
+        cdr_times_check(start=start, answer=answer, end=end, billsec=billsec)
+    except CdrProblem as exc:
+        raise InvalidInput(_name(prefix, exc.field), exc.message) from exc
     disposition = data.get("disposition", "ANSWERED" if answer is not None else "NO ANSWER")
     if not isinstance(disposition, str) or len(disposition) > 20:
         raise InvalidInput(_name(prefix, "disposition"), "must be a string of up to 20 characters")
@@ -132,8 +140,8 @@ def parse_cdr(data: Any, prefix: str = "") -> CdrInput:
         call_id=_string(data, "call_id", prefix, pattern=_CALL_ID),
         account=_account(data, prefix),
         direction=_direction(data, prefix),
-        from_number=_string(data, "from", prefix, pattern=_CALLER),
-        to_number=_string(data, "to", prefix, pattern=_DIALLED),
+        from_number=_string(data, "from", prefix, pattern=CALLER),
+        to_number=_string(data, "to", prefix, pattern=DIALLED),
         start=start,
         answer=answer,
         end=end,

@@ -6,12 +6,13 @@ import datetime as dt
 import functools
 import logging
 import operator
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 
 from billing.models import (
     Call,
@@ -26,12 +27,20 @@ from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.plans import billing_period
 from billing.selectors.pricing import PricingContext, call_pricing
 from billing.selectors.usage import usage_counter_rows
+from billing.services.cdr_input import cdr_window_problem
 from billing.services.ledger import ledger_existing, ledger_post
 from billing.signals import BalanceChange, balances_changed
 from portal.errors import DomainError
 from portal.models import Account
 
 logger = logging.getLogger(__name__)
+
+# PostgreSQL resolves a deadlock or a serialization conflict by aborting one transaction; the
+# documented remedy is to run it again. A few attempts with a short backoff ride out a burst;
+# beyond that the error goes to the caller (the switch re-sends, the import goes one by one).
+TRANSIENT_RETRIES = 3
+TRANSIENT_BACKOFF_SECONDS = 0.05
+_TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,28 @@ class _UsageCounters:
         UsageCounter.objects.bulk_update(increments, ["included_seconds_used"])  # one UPDATE
 
 
+def _in_transaction_retried(work: Callable[[], list[CallResult]]) -> list[CallResult]:
+    """``work()`` in a transaction, re-run (at most ``TRANSIENT_RETRIES`` more times) when
+    PostgreSQL aborts it as a deadlock victim or a serialization failure. Safe because a
+    rolled-back attempt leaves nothing (its ledger entries, Calls and on_commit signals go
+    with it) and the next attempt re-reads everything under the locks. Inside a caller's
+    transaction nothing is retried: the abort belongs to the caller's whole transaction."""
+    nested = transaction.get_connection().in_atomic_block
+    for attempt in range(TRANSIENT_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            code = getattr(exc.__cause__, "sqlstate", None) or getattr(
+                exc.__cause__, "pgcode", None
+            )
+            if nested or code not in _TRANSIENT_SQLSTATES or attempt == TRANSIENT_RETRIES:
+                raise
+            logger.warning("cdr transaction aborted (%s), attempt %s: retrying", code, attempt + 1)
+            time.sleep(TRANSIENT_BACKOFF_SECONDS * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> CallResult:
     """Rate a finished call and post its charge, exactly once per ``call_id``.
 
@@ -154,8 +185,9 @@ def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> Call
     account, number, destination or DID) is ``rejected`` and leaves no trace.
     """
     try:
-        with transaction.atomic():
-            [result] = _calls_rate_and_store(cdrs=[cdr], now=now, source=source)
+        [result] = _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=[cdr], now=now, source=source)
+        )
     except DomainError as exc:
         # Posting refused (the call's ledger key already holds a different entry).
         logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
@@ -193,8 +225,9 @@ def call_record_batch(
     if not cdrs:
         return []
     try:
-        with transaction.atomic():
-            return _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
+        return _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
+        )
     except (DomainError, IntegrityError) as exc:
         logger.warning("cdr batch of %s: %s; recording its calls one by one", len(cdrs), exc)
         return [call_record(cdr=cdr, now=now, source=source) for cdr in cdrs]
@@ -208,7 +241,19 @@ def _calls_rate_and_store(
     codes = {cdr.account for cdr in cdrs}
     locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
     accounts = {account.code: account for account in locked}
-    known = [cdr for cdr in cdrs if cdr.account in accounts]
+    outside = {
+        cdr: problem
+        for cdr in cdrs
+        if cdr.account in accounts
+        and (
+            problem := cdr_window_problem(
+                start=cdr.start,
+                account_created=accounts[cdr.account].created_at,
+                now=now,
+            )
+        )
+    }
+    known = [cdr for cdr in cdrs if cdr.account in accounts and cdr not in outside]
     # After the locks: every committed call of these accounts is visible.
     earlier = {
         call.call_id: call
@@ -234,6 +279,9 @@ def _calls_rate_and_store(
             results.append(
                 _rejected(cdr.call_id, "unknown_account", f"account: no account {cdr.account!r}.")
             )
+            continue
+        if cdr in outside:
+            results.append(_rejected(cdr.call_id, *outside[cdr]))
             continue
         prior = recorded.get(cdr.call_id) or earlier.get(cdr.call_id)
         if prior is not None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import TextIO
+from decimal import Decimal
+from typing import Any, TextIO
 
 from django.db import transaction
 
@@ -31,6 +33,15 @@ _RATE_REQUIRED = {"prefix", "destination", "rate"}
 
 _MAX_RATE = Decimal("999999.9999")  # DecimalField(max_digits=10, decimal_places=4)
 
+# ASCII digits only: Decimal() and int() also read Arabic-Indic, fullwidth and other Unicode
+# digits (and underscores), so a price could be imported as a different number than the one
+# staff see in the file.
+_AMOUNT = re.compile(r"^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_SECONDS = re.compile(r"^[0-9]{1,4}$")
+# A file opened with errors="surrogateescape" turns each byte that is not UTF-8 into one lone
+# surrogate, which valid UTF-8 text never contains: its line is reported, not guessed at.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
 
 @dataclass(frozen=True)
 class ImportReport:
@@ -49,14 +60,11 @@ class ImportReport:
 
 
 def _rate_decimal(value: str, field_name: str) -> Decimal:
-    try:
-        amount = Decimal(value)
-    except InvalidOperation as exc:
-        raise ValueError(f"{field_name}: {value!r} is not a number") from exc
-    if not amount.is_finite():
-        raise ValueError(f"{field_name}: {value!r} is not a number")
-    if amount < 0:
+    if value.startswith("-") and _AMOUNT.match(value[1:]):
         raise ValueError(f"{field_name}: {value} is negative")
+    if not _AMOUNT.match(value):
+        raise ValueError(f"{field_name}: {value!r} is not a number (digits 0-9 and a point)")
+    amount = Decimal(value)
     if amount.as_tuple().exponent < -4:  # type: ignore[operator]
         raise ValueError(f"{field_name}: {value} has more than 4 decimal places")
     if amount > _MAX_RATE:
@@ -65,7 +73,7 @@ def _rate_decimal(value: str, field_name: str) -> Decimal:
 
 
 def _rate_seconds(value: str, field_name: str) -> int:
-    if not value.isdigit() or not 0 < int(value) <= 3600:
+    if not _SECONDS.match(value) or not 0 < int(value) <= 3600:
         raise ValueError(f"{field_name}: {value!r} is not a whole number of seconds 1-3600")
     return int(value)
 
@@ -87,11 +95,29 @@ def _rate_row(row: dict[str, str]) -> Rate:
     )
 
 
+def _rate_rows(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
+    """The rows after the header with their line numbers; a row the csv module cannot read
+    (a field over its size limit) comes as its reason, and reading goes on."""
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, f"unreadable CSV ({exc})"
+            continue
+        yield reader.line_num, values
+
+
 def rate_deck_parse(csv_file: TextIO) -> list[Rate]:
     """Validate a whole rate CSV; raises DomainError ``bad_rate_file`` listing every bad row
     (line number and reason). Returns unsaved rows."""
     reader = csv.reader(csv_file)
-    header = [h.strip().lstrip("\ufeff").lower() for h in next(reader, [])]
+    try:
+        first = next(reader, [])
+    except csv.Error as exc:
+        raise DomainError(f"line 1: unreadable CSV ({exc})", code="bad_rate_file") from exc
+    header = [h.strip().lstrip("\ufeff").lower() for h in first]
     problems: list[str] = []
     if not set(header) >= _RATE_REQUIRED:
         missing = ", ".join(sorted(_RATE_REQUIRED - set(header)))
@@ -104,9 +130,14 @@ def rate_deck_parse(csv_file: TextIO) -> list[Rate]:
         problems.append(f"line 1: unknown or repeated columns {', '.join(unknown) or header}")
     rates: list[Rate] = []
     seen: dict[str, int] = {}
-    for values in reader:
-        line = reader.line_num
+    for line, values in _rate_rows(reader):
+        if isinstance(values, str):
+            problems.append(f"line {line}: {values}")
+            continue
         if not any(v.strip() for v in values):
+            continue
+        if any(_NOT_UTF8.search(v) for v in values):
+            problems.append(f"line {line}: not valid UTF-8")
             continue
         if len(values) > len(header):
             problems.append(f"line {line}: {len(values)} fields, the header has {len(header)}")

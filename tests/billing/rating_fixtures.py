@@ -50,6 +50,9 @@ def test_deck() -> RateDeck:
 def set_up_account(
     account: Account, *, credit: str = "10.00", now: dt.datetime = NOW, dids: bool = True
 ) -> Account:
+    # Calls from before an account was created are rejected: the tests' calls are on fixed
+    # dates, so the account has existed for a year before them.
+    Account.objects.filter(pk=account.pk).update(created_at=now - dt.timedelta(days=365))
     plan = starter_plan()
     account_plan_set(account=account, plan=plan, now=now)
     AccountRating.objects.update_or_create(account=account, defaults={"rate_deck": test_deck()})

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import contextlib
-import sys
 import zoneinfo
 from typing import Any
 
@@ -9,7 +7,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from billing.services.cdr_import import DEFAULT_BATCH, import_master_csv, read_rows
+from billing.services.cdr_import import (
+    DEFAULT_BATCH,
+    import_master_csv,
+    open_master_csv,
+    read_rows,
+)
 
 
 class Command(BaseCommand):
@@ -39,11 +42,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         path = options["file"]
         try:
-            with (
-                contextlib.nullcontext(sys.stdin)
-                if path == "-"
-                else open(path, newline="", encoding="utf-8", errors="replace")
-            ) as handle:
+            with open_master_csv(path) as handle:
                 report = import_master_csv(
                     read_rows(handle),
                     tz=tz,

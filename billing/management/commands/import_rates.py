@@ -26,7 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            with open(options["file"], newline="", encoding="utf-8-sig") as handle:
+            with open(  # bytes that are not UTF-8 are listed by line
+                options["file"], newline="", encoding="utf-8-sig", errors="surrogateescape"
+            ) as handle:
                 report = rate_deck_import(
                     deck_name=options["deck"],
                     csv_file=handle,

@@ -247,6 +247,7 @@ def test_account_without_plan_pays_the_deck_for_everything(account: Account) -> 
     from billing.models import AccountRating, RateDeck
 
     AccountRating.objects.create(account=account, rate_deck=RateDeck.objects.get(name="Standard"))
+    Account.objects.filter(pk=account.pk).update(created_at=NOW - dt.timedelta(days=1))
     assert plan_for_account(account=account, at=NOW) is None
     r = call_record(cdr=cdr(account, "+12025550123", 60), now=NOW)
     assert (r.charge, r.included_seconds) == (Decimal("0.0100"), 0)
