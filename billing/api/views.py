@@ -115,5 +115,10 @@ def account(request: HttpRequest, code: str) -> JsonResponse:
     )
 
 
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    return _error(404, "not_found", "No such endpoint; see /api/v1/openapi.json.", "path")
+
+
 def openapi_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi.spec(request.build_absolute_uri("/")))

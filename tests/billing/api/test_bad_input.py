@@ -143,3 +143,10 @@ def test_an_odd_account_code_in_the_url_is_not_a_500(api: Client, acct: Account,
     assert response.status_code in (400, 404)
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["field"] == "code"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/accounts//", "/api/v1/accounts/a/b", "/api/v1/nope"])
+def test_an_unknown_api_path_is_a_json_404(api: Client, path: str) -> None:
+    response = api.post(path, "{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["error"]["field"] == "path"
