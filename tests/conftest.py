@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -18,11 +19,11 @@ from tests.factories import AccountFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
 
 
-def _allow_test_flush(sender: object, connection: object, **kwargs: object) -> None:
+def _allow_test_flush(sender: object, connection: Any, **kwargs: object) -> None:
     """The ledger refuses TRUNCATE (billing migration 0007), but pytest-django empties the
     tables with TRUNCATE after each transactional test: only the test run may."""
     if getattr(connection, "vendor", "") == "postgresql":
-        with connection.cursor() as cursor:  # type: ignore[attr-defined]
+        with connection.cursor() as cursor:
             cursor.execute("SET billing.allow_ledger_truncate = 'on'")
 
 
