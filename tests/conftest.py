@@ -6,16 +6,29 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from celery._state import _set_task_join_will_block
 from django.core.cache import cache
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from portal.celery import app as celery_app
 from tests.factories import AccountFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + sync Playwright
+
+
+def _allow_test_flush(sender: object, connection: Any, **kwargs: object) -> None:
+    """The ledger refuses TRUNCATE (billing migration 0007), but pytest-django empties the
+    tables with TRUNCATE after each transactional test: only the test run may."""
+    if getattr(connection, "vendor", "") == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET billing.allow_ledger_truncate = 'on'")
+
+
+connection_created.connect(_allow_test_flush)
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

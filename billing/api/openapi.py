@@ -182,6 +182,7 @@ SCHEMAS: dict[str, Any] = {
 
 _UNAUTHORIZED = _error_response("No token, or a wrong one")
 _INVALID = _error_response("Invalid JSON or a field that is missing or wrong (named in error)")
+_TOO_LARGE = _error_response("The body is over the server's upload limit (field: body)")
 
 
 def spec(server_url: str = "/") -> dict[str, Any]:
@@ -220,6 +221,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         "200": _json("AuthorizeResponse", "The decision"),
                         "400": _INVALID,
                         "401": _UNAUTHORIZED,
+                        "413": _TOO_LARGE,
                     },
                 }
             },
@@ -264,6 +266,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                         },
                         "400": _INVALID,
                         "401": _UNAUTHORIZED,
+                        "413": _TOO_LARGE,
                     },
                 }
             },
@@ -282,6 +285,7 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json("AccountBalance"),
+                        "400": _error_response("The code is not an account code (field: code)"),
                         "401": _UNAUTHORIZED,
                         "404": _error_response("No such account"),
                     },

@@ -25,6 +25,12 @@ from billing.services.cdr_input import (
 
 MAX_BATCH = 1000
 MAX_BILLSEC = 2 * 24 * 3600
+# A CDR batch nests three deep; the limit stops json.loads before Python's recursion limit.
+MAX_JSON_DEPTH = 20
+# Times outside this window are a switch's broken clock, and near datetime.min/max the UTC
+# conversion and the billing-month arithmetic overflow.
+EARLIEST_MOMENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_MOMENT = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 _CALL_ID = re.compile(r"^[\x21-\x7e]{1,150}$")  # printable ASCII, no spaces
 _DIRECTIONS = tuple(Call.Direction.values)
 
@@ -36,11 +42,46 @@ class InvalidInput(Exception):
         self.message = message
 
 
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL: PostgreSQL text; surrogates: UTF-8
+
+
+def _json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects, brackets inside strings not counted."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if bracket[0] in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _check_storable(value: Any, where: str) -> None:
+    """Every string (keys too) must be storable: no NUL, no lone surrogate (``\\ud800``)."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise InvalidInput(where or "body", "contains a NUL character or invalid Unicode")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_storable(key, _name(where, key))
+            _check_storable(item, _name(where, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_storable(item, f"{where or 'body'}[{i}]")
+
+
 def parse_json(body: bytes) -> Any:
+    if _json_depth(body) > MAX_JSON_DEPTH:
+        raise InvalidInput("body", f"is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(body or b"")
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput("body", f"not valid JSON ({exc})") from exc
+    _check_storable(data, "")
+    return data
 
 
 def _object(data: Any, where: str) -> dict[str, Any]:
@@ -82,6 +123,13 @@ def _account(data: dict[str, Any], prefix: str) -> str:
     return value.strip()
 
 
+def parse_account_code(code: str) -> str:
+    """An account code from the URL (``/accounts/<code>``)."""
+    if not 0 < len(code) <= 32 or _UNSTORABLE.search(code):
+        raise InvalidInput("code", "must be the account code (1-32 characters)")
+    return code
+
+
 def _moment(data: dict[str, Any], key: str, prefix: str, *, nullable: bool) -> dt.datetime | None:
     field = _name(prefix, key)
     value = data.get(key)
@@ -98,9 +146,14 @@ def _moment(data: dict[str, Any], key: str, prefix: str, *, nullable: bool) -> d
     if moment.tzinfo is None:
         raise InvalidInput(field, "needs a UTC offset, e.g. 2026-11-24T12:00:00+00:00")
     try:
-        return cdr_time_utc(moment=moment, field=field)
+        moment = cdr_time_utc(moment=moment, field=field)
     except CdrProblem as exc:
         raise InvalidInput(exc.field, exc.message) from exc
+    if not EARLIEST_MOMENT <= moment < LATEST_MOMENT:
+        raise InvalidInput(
+            field, f"must be between {EARLIEST_MOMENT.year} and {LATEST_MOMENT.year - 1}"
+        )
+    return moment
 
 
 def parse_authorize(data: Any) -> AuthorizeInput:

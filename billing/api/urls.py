@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from billing.api import views
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("cdrs", views.cdrs, name="cdrs"),
     path("accounts/<str:code>", views.account, name="account"),
     path("openapi.json", views.openapi_json, name="openapi"),
+    # Last: any other path under /api/v1/ is a JSON 404, not the site's HTML page.
+    re_path(r"", views.not_found, name="not_found"),
 ]

@@ -8,13 +8,21 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from billing.api import openapi
 from billing.api.auth import client_for_request
-from billing.api.schemas import InvalidInput, parse_authorize, parse_cdrs, parse_json
+from billing.api.schemas import (
+    InvalidInput,
+    parse_account_code,
+    parse_authorize,
+    parse_cdrs,
+    parse_json,
+)
 from billing.call_limits import account_fields
 from billing.money import money
 from billing.selectors.usage import minutes_summary
@@ -35,7 +43,8 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> Js
 
 
 def api_endpoint(method: str) -> Callable[[ApiView], ApiView]:
-    """Method check, bearer token (401), input errors → 400 naming the field."""
+    """Method check, bearer token (401), input errors → 400 naming the field, a body over
+    DATA_UPLOAD_MAX_MEMORY_SIZE → 413 (Django's own answer would be an HTML 400)."""
 
     def decorate(view: ApiView) -> ApiView:
         @csrf_exempt
@@ -51,6 +60,9 @@ def api_endpoint(method: str) -> Callable[[ApiView], ApiView]:
                 return view(request, *args, **kwargs)
             except InvalidInput as exc:
                 return _error(400, "invalid_input", exc.message, exc.field)
+            except RequestDataTooBig:
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                return _error(413, "too_large", f"The body is over {limit} bytes.", "body")
 
         return wrapper
 
@@ -84,6 +96,7 @@ def cdrs(request: HttpRequest) -> JsonResponse:
 
 @api_endpoint("GET")
 def account(request: HttpRequest, code: str) -> JsonResponse:
+    code = parse_account_code(code)
     found = Account.objects.filter(code=code).first()
     if found is None:
         return _error(404, "unknown_account", f"No account {code!r}.", "code")
@@ -104,6 +117,11 @@ def account(request: HttpRequest, code: str) -> JsonResponse:
             **account_fields(account=found, now=now),
         }
     )
+
+
+@csrf_exempt
+def not_found(request: HttpRequest) -> JsonResponse:
+    return _error(404, "not_found", "No such endpoint; see /api/v1/openapi.json.", "path")
 
 
 def openapi_json(request: HttpRequest) -> JsonResponse:

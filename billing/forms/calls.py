@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from billing.forms.fields import FilterDateField
 from billing.models import Call
 from billing.selectors.calls import CallFilters
 
@@ -16,12 +17,8 @@ class CallFilterForm(forms.Form):
 
     DIRECTIONS = [("", "All directions"), *Call.Direction.choices]
 
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = FilterDateField(label="From")
+    date_to = FilterDateField(label="To")
     direction = forms.ChoiceField(required=False, choices=DIRECTIONS)
     number = forms.CharField(
         required=False,

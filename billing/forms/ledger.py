@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from billing.forms.fields import FilterDateField
 from billing.money import money
 from billing.selectors.ledger import HISTORY_KINDS, HistoryFilters
 
@@ -60,12 +61,8 @@ class HistoryFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label="Type", required=False, choices=[("", "All types"), *HISTORY_KINDS]
     )
-    date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = FilterDateField(label="From")
+    date_to = FilterDateField(label="To")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -22,7 +22,8 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
     account = request.account
     form = CallFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else CallFilters()
-    if request.GET.get("export") == "csv":
+    # An invalid filter never exports the unfiltered set: the page shows the errors instead.
+    if request.GET.get("export") == "csv" and not (form.is_bound and form.errors):
         queryset = calls_for_account(account=account, filters=filters)
         response = StreamingHttpResponse(
             exports.csv_lines(exports.call_rows(queryset, tz=account.tz)),

@@ -94,7 +94,8 @@ def render_page(
 @require_GET
 def per_minute(request: CustomerRequest) -> HttpResponse | StreamingHttpResponse:
     """The page; ``?export=csv`` downloads the filtered history (every page of it)."""
-    if request.GET.get("export") == "csv":
+    # An invalid filter never exports the unfiltered history: the page shows the errors.
+    if request.GET.get("export") == "csv" and HistoryFilterForm(request.GET).is_valid():
         return _history_csv(request)
     return render_page(request)
 

@@ -9,7 +9,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from billing import stripe_gateway
-from billing.services.stripe_events import stripe_event_process, stripe_event_record
+from billing.models import StripeEvent
+from billing.services.stripe_events import (
+    MalformedEvent,
+    stripe_event_process,
+    stripe_event_record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +22,8 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verified by signature (400 and nothing stored otherwise); stored once by event id;
-    processed in a transaction. A processing error answers 500 so Stripe delivers it again."""
+    processed in a transaction. A processing error answers 500 so Stripe delivers it again; a
+    signed but malformed event answers 400 (stored as failed when its id can be stored)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -28,9 +34,17 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("stripe webhook refused: %s", exc)
         return HttpResponse("bad signature", status=400, content_type="text/plain")
     now = timezone.now()
-    event = stripe_event_record(payload=payload, now=now)
+    try:
+        event = stripe_event_record(payload=payload, now=now)
+    except MalformedEvent as exc:
+        logger.warning("stripe webhook malformed: %s", exc)
+        if not exc.event_id:
+            return HttpResponse("not a Stripe event", status=400, content_type="text/plain")
+        return JsonResponse({"id": exc.event_id, "status": "failed"}, status=400)
     try:
         event = stripe_event_process(event_id=event.event_id, now=now)
     except Exception:
         return JsonResponse({"id": event.event_id, "status": "failed"}, status=500)
-    return JsonResponse({"id": event.event_id, "status": event.status})
+    # Failed without raising: an object the handler cannot read; a 500 would only bring it back.
+    status = 400 if event.status == StripeEvent.Status.FAILED else 200
+    return JsonResponse({"id": event.event_id, "status": event.status}, status=status)
