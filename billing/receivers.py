@@ -54,6 +54,7 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 "account_id",
                 "auto_recharge_enabled",
                 "auto_recharge_threshold",
+                "auto_recharge_paused_by",
                 "payment_method_id",
                 "low_balance_threshold",
                 "low_balance_alerted",
@@ -68,10 +69,18 @@ def _check(changes: Sequence[BalanceChange]) -> None:
             continue
         account_id, balance_after = change.account_id, change.balance_after
         try:
+            recharge_at = profile["auto_recharge_threshold"]
             if (
                 profile["auto_recharge_enabled"]
                 and profile["payment_method_id"]
-                and balance_after < profile["auto_recharge_threshold"]
+                and balance_after < recharge_at
+                # Paused by a recharge that left the balance below: only a posting that crossed
+                # down from the threshold can follow a payment that armed it again (the task
+                # decides from the ledger; this only spares a task per call while paused).
+                and (
+                    profile["auto_recharge_paused_by"] is None
+                    or change.balance_before >= recharge_at
+                )
             ):
                 transaction.on_commit(partial(auto_recharge_run.delay, account_id))
             threshold = profile["low_balance_threshold"]

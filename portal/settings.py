@@ -283,6 +283,10 @@ BILLING_AUTO_RECHARGE_DAILY_CAP = Decimal(
 BILLING_AUTO_RECHARGE_MONTHLY_CAP = Decimal(
     os.environ.get("BILLING_AUTO_RECHARGE_MONTHLY_CAP", "2000.00")
 )
+# At most this many auto-recharge attempts per account in any rolling window of this many hours,
+# on top of the money caps.
+BILLING_AUTO_RECHARGE_BURST_LIMIT = int(os.environ.get("BILLING_AUTO_RECHARGE_BURST_LIMIT", "3"))
+BILLING_AUTO_RECHARGE_BURST_HOURS = int(os.environ.get("BILLING_AUTO_RECHARGE_BURST_HOURS", "24"))
 # The daily reconciliation looks at Stripe payments of this many past days.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 
