@@ -256,6 +256,11 @@ STRIPE_WEBHOOK_SECRET = os.environ.get(
 )
 # Empty means api.stripe.com; development points at localstripe.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420" if DEBUG else "")
+# Every call to Stripe gives up after these many seconds to connect / to wait for an answer,
+# retried this many times (a page must answer, and no worker may wait for minutes).
+STRIPE_CONNECT_TIMEOUT = float(os.environ.get("STRIPE_CONNECT_TIMEOUT", "10"))
+STRIPE_READ_TIMEOUT = float(os.environ.get("STRIPE_READ_TIMEOUT", "20"))
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
 STRIPE_JS_URL = os.environ.get(
     "STRIPE_JS_URL",
     f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",

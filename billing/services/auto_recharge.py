@@ -218,10 +218,17 @@ def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
         _auto_recharge_declined(deposit, now)
         return deposit
     except stripe_gateway.GatewayError as exc:
-        deposit = deposit_fail(deposit, code=exc.code, message=exc.message, now=now)
+        # Stripe may have charged before the answer was lost: the attempt stays open (so no
+        # second attempt starts), and the webhook, the stale-attempt scan or the daily
+        # reconciliation settles it from what Stripe says.
+        logger.warning("auto-recharge %s: outcome unknown (%s)", deposit.pk, exc.code)
+        Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.PROCESSING).update(
+            failure_code=exc.code[:64], failure_message=exc.message[:500], updated_at=now
+        )
         BillingProfile.objects.filter(account_id=account_id).update(
             auto_recharge_retry_after=now + AUTO_RECHARGE_ERROR_WAIT
         )
+        deposit.refresh_from_db()
         return deposit
     deposit = deposit_apply_intent(deposit=deposit, intent=intent, now=now, source="auto_recharge")
     if deposit.status == Deposit.Status.REQUIRES_ACTION:
