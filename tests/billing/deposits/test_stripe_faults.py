@@ -12,7 +12,7 @@ import datetime as dt
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -94,10 +94,8 @@ class AnswerLost(stripe.RequestsClient):
     """Sends a PaymentIntent create to localstripe, which charges the card, then fails as if
     the connection dropped before the answer arrived."""
 
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        result = super().request(method, url, headers, post_data)
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        result = super().request(method, url, *args, **kwargs)
         if method == "post" and url.rstrip("/").endswith("/v1/payment_intents"):
             raise stripe.APIConnectionError("Connection reset by peer", should_retry=False)
         return result
