@@ -326,7 +326,28 @@ def auto_recharge_resolve_stale(*, now: dt.datetime) -> int:
             except DomainError:
                 logger.warning("stale auto-recharge %s: Stripe not answering", deposit.pk)
         else:
-            deposit_fail(
-                deposit, code="interrupted", message="The attempt was interrupted.", now=now
-            )
+            # No PaymentIntent id: the answer may have been lost after Stripe charged. Closing
+            # it blindly would let the next attempt charge the card a second time.
+            try:
+                intent = _intent_of(deposit)
+            except DomainError:
+                logger.warning("stale auto-recharge %s: Stripe not answering", deposit.pk)
+                continue
+            if intent is not None:
+                deposit_apply_intent(
+                    deposit=deposit, intent=intent, now=now, source="auto_recharge_scan"
+                )
+            else:
+                deposit_fail(
+                    deposit, code="interrupted", message="The attempt was interrupted.", now=now
+                )
     return count
+
+
+def _intent_of(deposit: Deposit) -> stripe_gateway.Intent | None:
+    """The PaymentIntent Stripe made for this attempt (found by its metadata), if any."""
+    since = int(deposit.created_at.timestamp()) - 300  # clocks of Stripe and us may differ
+    for intent in stripe_gateway.payment_intents_since(since):
+        if intent.metadata.get("deposit_id") == str(deposit.pk):
+            return intent
+    return None
