@@ -55,6 +55,7 @@ def _check(changes: Sequence[BalanceChange]) -> None:
                 "account_id",
                 "auto_recharge_enabled",
                 "auto_recharge_threshold",
+                "auto_recharge_paused_by",
                 "payment_method_id",
                 "low_balance_threshold",
                 "low_balance_alerted",
@@ -71,10 +72,18 @@ def _check(changes: Sequence[BalanceChange]) -> None:
             profile = profiles.get(account_id)
             if profile is None:
                 continue
+            recharge_at = profile["auto_recharge_threshold"]
             if (
                 profile["auto_recharge_enabled"]
                 and profile["payment_method_id"]
-                and balance_after < profile["auto_recharge_threshold"]
+                and balance_after < recharge_at
+                # Paused by a recharge that left the balance below: only a posting that crossed
+                # down from the threshold can follow a payment that armed it again (the task
+                # decides from the ledger; this only spares a task per call while paused).
+                and (
+                    profile["auto_recharge_paused_by"] is None
+                    or change.balance_before >= recharge_at
+                )
             ):
                 task_enqueue_on_commit(auto_recharge_run, account_id)
             threshold = profile["low_balance_threshold"]

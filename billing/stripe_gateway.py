@@ -1,9 +1,10 @@
 """The only module that talks to Stripe. A thin wrapper over the official SDK's StripeClient.
 
 Configured from settings at each call (STRIPE_SECRET_KEY; STRIPE_API_BASE empty = real Stripe,
-else localstripe in development and tests). It returns plain dataclasses, never SDK objects,
-and turns SDK errors into :class:`CardDeclined` (the card said no; safe to show) or
-:class:`GatewayError` (Stripe unreachable or refused the request).
+else localstripe in development and tests; STRIPE_CONNECT_TIMEOUT, STRIPE_READ_TIMEOUT and
+STRIPE_MAX_NETWORK_RETRIES bound how long any call may wait). It returns plain dataclasses,
+never SDK objects, and turns SDK errors into :class:`CardDeclined` (the card said no; safe to
+show) or :class:`GatewayError` (Stripe unreachable or refused the request).
 
 Written to work on real Stripe and on localstripe alike (see the notes on what localstripe
 does not support: no ``description``/``setup_future_usage`` on PaymentIntents, card attach is
@@ -81,16 +82,35 @@ class SetupIntent:
     metadata: dict[str, str] = field(default_factory=dict)
 
 
+def _http_client() -> stripe.HTTPClient:
+    """The SDK's requests-based client with (connect, read) timeouts from settings: the SDK's
+    own default waits 80 s per read, so a Stripe that accepts and never answers held Add Credit
+    for minutes (3 tries x 80 s)."""
+    return stripe.RequestsClient(
+        timeout=(float(settings.STRIPE_CONNECT_TIMEOUT), float(settings.STRIPE_READ_TIMEOUT))
+    )
+
+
 @functools.lru_cache(maxsize=8)
-def _client(api_key: str, api_base: str) -> stripe.StripeClient:
-    kwargs: dict[str, Any] = {"max_network_retries": 2}
+def _client(
+    api_key: str, api_base: str, connect: float, read: float, retries: int
+) -> stripe.StripeClient:
+    # The SDK retries only what is safe to repeat: a POST is retried with the same
+    # Idempotency-Key, so Stripe answers the retry with the first attempt's result.
+    kwargs: dict[str, Any] = {"max_network_retries": retries, "http_client": _http_client()}
     if api_base:
         kwargs["base_addresses"] = {"api": api_base}
     return stripe.StripeClient(api_key, **kwargs)
 
 
 def client() -> stripe.StripeClient:
-    return _client(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE or "")
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE or "",
+        float(settings.STRIPE_CONNECT_TIMEOUT),
+        float(settings.STRIPE_READ_TIMEOUT),
+        int(settings.STRIPE_MAX_NETWORK_RETRIES),
+    )
 
 
 def object_id(value: Any) -> str:

@@ -294,6 +294,11 @@ STRIPE_WEBHOOK_SECRET = os.environ.get(
 )
 # Empty means api.stripe.com; development points at localstripe.
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420" if DEBUG else "")
+# Every call to Stripe gives up after these many seconds to connect / to wait for an answer,
+# retried this many times (a page must answer, and no worker may wait for minutes).
+STRIPE_CONNECT_TIMEOUT = float(os.environ.get("STRIPE_CONNECT_TIMEOUT", "10"))
+STRIPE_READ_TIMEOUT = float(os.environ.get("STRIPE_READ_TIMEOUT", "20"))
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "1"))
 STRIPE_JS_URL = os.environ.get(
     "STRIPE_JS_URL",
     f"{STRIPE_API_BASE}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/",
@@ -330,6 +335,10 @@ BILLING_ADJUSTMENT_CONFIRM_ABOVE = Decimal(
     os.environ.get("BILLING_ADJUSTMENT_CONFIRM_ABOVE", "500.00")
 )
 BILLING_ADJUSTMENT_MAX = Decimal(os.environ.get("BILLING_ADJUSTMENT_MAX", "5000.00"))
+# At most this many auto-recharge attempts per account in any rolling window of this many hours,
+# on top of the money caps.
+BILLING_AUTO_RECHARGE_BURST_LIMIT = int(os.environ.get("BILLING_AUTO_RECHARGE_BURST_LIMIT", "3"))
+BILLING_AUTO_RECHARGE_BURST_HOURS = int(os.environ.get("BILLING_AUTO_RECHARGE_BURST_HOURS", "24"))
 # The daily reconciliation looks at Stripe payments of this many past days.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 # Days a balance may stay below zero before the account's trunks are suspended.

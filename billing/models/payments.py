@@ -57,6 +57,19 @@ class BillingProfile(models.Model):
     auto_recharge_note = models.CharField(
         max_length=255, blank=True, default="", help_text="Last outcome, shown to the customer."
     )
+    # Set to the recharge's own ledger entry when a recharge left the balance still below the
+    # threshold: its own posting would otherwise start the next charge, and so on until a cap.
+    # Auto-recharge stays paused until a later entry lifts the balance to the threshold
+    # (billing.selectors.auto_recharge decides that from the ledger, so no signal can be missed).
+    auto_recharge_paused_by = models.ForeignKey(
+        "billing.LedgerEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The recharge that left the balance below the threshold (paused until a "
+        "payment lifts it to the threshold).",
+    )
 
     low_balance_threshold = models.DecimalField(
         max_digits=14,

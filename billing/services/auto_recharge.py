@@ -17,7 +17,7 @@ from billing.models import (
     Deposit,
 )
 from billing.money import format_usd, money, to_minor_units
-from billing.selectors.auto_recharge import auto_recharge_caps
+from billing.selectors.auto_recharge import auto_recharge_armed, auto_recharge_caps
 from billing.services.cards import billing_profile_ensure
 from billing.services.deposits import (
     OPEN_DEPOSIT_STALE_AFTER,
@@ -46,6 +46,15 @@ AUTO_RECHARGE_ACTION_WAIT = dt.timedelta(hours=24)
 AUTO_RECHARGE_ERROR_WAIT = dt.timedelta(minutes=15)
 
 
+def _burst_limit() -> tuple[int, dt.timedelta]:
+    """At most this many attempts per rolling window, on top of the money caps: a safety net
+    should anything ever start recharges in a loop again (settings, read at each run)."""
+    return (
+        int(settings.BILLING_AUTO_RECHARGE_BURST_LIMIT),
+        dt.timedelta(hours=int(settings.BILLING_AUTO_RECHARGE_BURST_HOURS)),
+    )
+
+
 def auto_recharge_configure(
     *,
     account: Account,
@@ -71,9 +80,11 @@ def auto_recharge_configure(
                 code="no_saved_card",
             )
         if enabled and not profile.auto_recharge_enabled:
+            # Turning it on again is the customer asking for a recharge now.
             profile.auto_recharge_declines = 0
             profile.auto_recharge_retry_after = None
             profile.auto_recharge_note = ""
+            profile.auto_recharge_paused_by = None
         profile.auto_recharge_enabled = enabled
         profile.auto_recharge_threshold = threshold
         profile.auto_recharge_amount = amount
@@ -91,8 +102,8 @@ def auto_recharge_configure(
     return profile
 
 
-def _auto_recharged_since(account_id: int, since: dt.datetime) -> Decimal:
-    total = Deposit.objects.filter(
+def _charging_since(account_id: int, since: dt.datetime) -> models.QuerySet[Deposit]:
+    return Deposit.objects.filter(
         account_id=account_id,
         kind=Deposit.Kind.AUTO_RECHARGE,
         # An attempt waiting for 3-D Secure may still be confirmed (and charged) by the
@@ -103,7 +114,11 @@ def _auto_recharged_since(account_id: int, since: dt.datetime) -> Decimal:
             Deposit.Status.SUCCEEDED,
         ],
         created_at__gte=since,
-    ).aggregate(s=models.Sum("amount"))["s"]
+    )
+
+
+def _auto_recharged_since(account_id: int, since: dt.datetime) -> Decimal:
+    total = _charging_since(account_id, since).aggregate(s=models.Sum("amount"))["s"]
     return money(total if total is not None else Decimal(0))
 
 
@@ -133,12 +148,24 @@ def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
             status__in=Deposit.OPEN_STATUSES,
         ).exists():
             return None
+        if profile.auto_recharge_paused_by_id is not None:
+            if not auto_recharge_armed(profile=profile):
+                return None  # the last recharge left it below; no payment has lifted it since
+            profile.auto_recharge_paused_by = None
+            profile.save(update_fields=["auto_recharge_paused_by", "updated_at"])
         amount = money(profile.auto_recharge_amount)
         daily_cap, monthly_cap = auto_recharge_caps(profile=profile)
+        burst_limit, burst_window = _burst_limit()
         local = now.astimezone(account.tz)
         day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         month_start = day_start.replace(day=1)
-        if _auto_recharged_since(account_id, day_start) + amount > daily_cap:
+        if _charging_since(account_id, now - burst_window).count() >= burst_limit:
+            note = (
+                f"Auto-recharge paused: it already ran {burst_limit} times in the last "
+                f"{int(burst_window.total_seconds() // 3600)} hours. Add credit by card, or it "
+                "resumes later."
+            )
+        elif _auto_recharged_since(account_id, day_start) + amount > daily_cap:
             note = (
                 f"Auto-recharge paused: the daily limit of {format_usd(daily_cap)} is reached. "
                 "Add credit by card, or it resumes tomorrow."
@@ -191,10 +218,17 @@ def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
         _auto_recharge_declined(deposit, now)
         return deposit
     except stripe_gateway.GatewayError as exc:
-        deposit = deposit_fail(deposit, code=exc.code, message=exc.message, now=now)
+        # Stripe may have charged before the answer was lost: the attempt stays open (so no
+        # second attempt starts), and the webhook, the stale-attempt scan or the daily
+        # reconciliation settles it from what Stripe says.
+        logger.warning("auto-recharge %s: outcome unknown (%s)", deposit.pk, exc.code)
+        Deposit.objects.filter(pk=deposit.pk, status=Deposit.Status.PROCESSING).update(
+            failure_code=exc.code[:64], failure_message=exc.message[:500], updated_at=now
+        )
         BillingProfile.objects.filter(account_id=account_id).update(
             auto_recharge_retry_after=now + AUTO_RECHARGE_ERROR_WAIT
         )
+        deposit.refresh_from_db()
         return deposit
     deposit = deposit_apply_intent(deposit=deposit, intent=intent, now=now, source="auto_recharge")
     if deposit.status == Deposit.Status.REQUIRES_ACTION:
@@ -292,7 +326,28 @@ def auto_recharge_resolve_stale(*, now: dt.datetime) -> int:
             except DomainError:
                 logger.warning("stale auto-recharge %s: Stripe not answering", deposit.pk)
         else:
-            deposit_fail(
-                deposit, code="interrupted", message="The attempt was interrupted.", now=now
-            )
+            # No PaymentIntent id: the answer may have been lost after Stripe charged. Closing
+            # it blindly would let the next attempt charge the card a second time.
+            try:
+                intent = _intent_of(deposit)
+            except DomainError:
+                logger.warning("stale auto-recharge %s: Stripe not answering", deposit.pk)
+                continue
+            if intent is not None:
+                deposit_apply_intent(
+                    deposit=deposit, intent=intent, now=now, source="auto_recharge_scan"
+                )
+            else:
+                deposit_fail(
+                    deposit, code="interrupted", message="The attempt was interrupted.", now=now
+                )
     return count
+
+
+def _intent_of(deposit: Deposit) -> stripe_gateway.Intent | None:
+    """The PaymentIntent Stripe made for this attempt (found by its metadata), if any."""
+    since = int(deposit.created_at.timestamp()) - 300  # clocks of Stripe and us may differ
+    for intent in stripe_gateway.payment_intents_since(since):
+        if intent.metadata.get("deposit_id") == str(deposit.pk):
+            return intent
+    return None

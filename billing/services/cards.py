@@ -29,22 +29,34 @@ def billing_profile_ensure(*, account: Account | int) -> BillingProfile:
 
 
 def stripe_customer_ensure(*, account: Account) -> str:
-    """The account's Stripe Customer id, creating the Customer once."""
+    """The account's Stripe Customer id, creating the Customer once.
+
+    Stripe is called before the profile row is locked: a slow or hanging Stripe must not hold
+    the row every payment and auto-recharge of the account needs. The idempotency key makes
+    concurrent first calls get the same Customer from Stripe; the first id stored wins."""
     profile = billing_profile_ensure(account=account)
     if profile.stripe_customer_id:
         return profile.stripe_customer_id
+    emails = account_emails(account.pk)
+    customer = stripe_gateway.customer_create(
+        account_id=account.pk,
+        account_code=account.code,
+        name=account.name,
+        email=emails[0] if emails else "",
+        idempotency_key=f"cc-customer-{account.pk}",
+    )
     with transaction.atomic():
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if not profile.stripe_customer_id:
-            emails = account_emails(account.pk)
-            profile.stripe_customer_id = stripe_gateway.customer_create(
-                account_id=account.pk,
-                account_code=account.code,
-                name=account.name,
-                email=emails[0] if emails else "",
-                idempotency_key=f"cc-customer-{account.pk}",
-            )
+            profile.stripe_customer_id = customer
             profile.save(update_fields=["stripe_customer_id", "updated_at"])
+        elif profile.stripe_customer_id != customer:
+            logger.warning(
+                "account %s: Stripe Customer %s created concurrently, %s kept (no card on it)",
+                account.pk,
+                customer,
+                profile.stripe_customer_id,
+            )
     return profile.stripe_customer_id
 
 

@@ -27,7 +27,7 @@ from billing.services.cards import (
     card_detach_quietly,
     stripe_customer_ensure,
 )
-from billing.services.ledger import ledger_post
+from billing.services.ledger import Posting, ledger_post
 from billing.services.notifications import account_mail, local_date
 from portal.errors import DomainError
 from portal.models import Account, User
@@ -267,14 +267,7 @@ def deposit_apply_intent(
             locked.completed_at = now
             locked.save()
             if locked.kind == Deposit.Kind.AUTO_RECHARGE:
-                BillingProfile.objects.filter(account_id=locked.account_id).update(
-                    auto_recharge_declines=0,
-                    auto_recharge_retry_after=None,
-                    auto_recharge_note=(
-                        f"Last auto-recharge: {format_usd(locked.amount)} on "
-                        f"{local_date(now, locked.account)}, paid."
-                    ),
-                )
+                _auto_recharge_paid(locked, posting, now)
             if posting.created:
                 logger.info("deposit %s credited via %s (%s)", locked.pk, source, intent.id)
                 transaction.on_commit(lambda: _deposit_receipt(locked.pk))
@@ -294,6 +287,43 @@ def deposit_apply_intent(
             locked.status = Deposit.Status.PROCESSING
         locked.save()
         return locked
+
+
+def _auto_recharge_paid(deposit: Deposit, posting: Posting, now: dt.datetime) -> None:
+    """Record a paid auto-recharge on the profile. If it left the balance below the threshold,
+    pause auto-recharge on this very entry: charging again would only repeat the payment (one
+    recharge per downward crossing). Runs under the account row lock the posting took, so the
+    balance after the entry is exactly what the customer has."""
+    profile = BillingProfile.objects.select_for_update().get(account_id=deposit.account_id)
+    profile.auto_recharge_declines = 0
+    profile.auto_recharge_retry_after = None
+    balance = posting.entry.balance_after
+    threshold = profile.auto_recharge_threshold
+    if posting.created and balance < threshold:
+        profile.auto_recharge_paused_by = posting.entry
+        profile.auto_recharge_note = (
+            f"Your auto-recharge of {format_usd(deposit.amount)} left the balance at "
+            f"{format_usd(balance)}, still below your threshold of {format_usd(threshold)}. "
+            "Auto-recharge will not charge your card again until a payment brings the balance "
+            f"to {format_usd(threshold)} or more: add credit by card."
+        )
+        context = {"deposit": deposit, "balance": balance, "threshold": threshold}
+        transaction.on_commit(
+            lambda: account_mail(
+                deposit.account_id,
+                subject=(
+                    f"Auto-recharge paused: your balance is still below {format_usd(threshold)}"
+                ),
+                template="billing/email/auto_recharge_still_below.txt",
+                context=context,
+            )
+        )
+    elif profile.auto_recharge_paused_by_id != posting.entry.pk:
+        profile.auto_recharge_note = (
+            f"Last auto-recharge: {format_usd(deposit.amount)} on "
+            f"{local_date(now, deposit.account)}, paid."
+        )
+    profile.save()
 
 
 def deposit_refresh(*, deposit: Deposit, now: dt.datetime, source: str = "return") -> Deposit:

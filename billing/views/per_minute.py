@@ -18,7 +18,7 @@ from billing import exports
 from billing.forms.deposits import AddCreditForm, AutoRechargeForm
 from billing.forms.ledger import HistoryFilterForm
 from billing.money import format_usd
-from billing.selectors.auto_recharge import auto_recharge_caps
+from billing.selectors.auto_recharge import auto_recharge_armed, auto_recharge_caps
 from billing.selectors.deposits import billing_profile_for, pending_authentications, recent_payments
 from billing.selectors.ledger import HISTORY_PAGE_SIZE, ledger_history
 from billing.services.auto_recharge import auto_recharge_configure
@@ -71,6 +71,9 @@ def render_page(
         "balance": format_usd(account.balance),
         "balance_negative": account.balance < 0,
         "profile": profile,
+        # A recharge left the balance below the threshold and nothing has lifted it since.
+        "auto_recharge_paused": profile.auto_recharge_enabled
+        and not auto_recharge_armed(profile=profile),
         "credit_form": credit_form or AddCreditForm(),
         "auto_form": auto_form,
         "filter_form": filter_form,
