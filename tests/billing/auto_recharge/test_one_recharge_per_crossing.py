@@ -32,8 +32,10 @@ def _staff_debit(account: Account, amount: str) -> None:
     ledger_adjust(
         account=account,
         amount=Decimal(amount),
-        reason="Fraudulent calls written back",
+        customer_description="Fraudulent calls written back",
+        internal_note="Fraudulent calls written back",
         staff_user=UserFactory(account=None, is_staff=True),
+        confirmed=True,
         now=timezone.now(),
     )
 
