@@ -67,7 +67,10 @@ def test_service_plan_page_and_settings_navigation(
     expect(main).to_contain_text("$19.99 per month")
     expect(main.get_by_role("meter")).to_be_visible()
     expect(main).to_contain_text("resets on")
-    expect(page.get_by_test_id("recurring-total")).to_have_text("$19.99")
+    # The demo account's plan ($19.99) and its SIP trunk: 1 outbound × $8, 1 inbound × $6 and
+    # 3 two-way × $12 = $50.00 a month.
+    expect(main).to_contain_text("3 two-way channels × $12.00")
+    expect(page.get_by_test_id("recurring-total")).to_have_text("$69.99")
     expect(main).to_contain_text("Germany")
     expect(main.locator(".exceptions")).to_contain_text("USA PN Group A")
     expect(main).to_contain_text("This month's bill (estimate)")
