@@ -94,7 +94,9 @@ class Figures:
         text = f"{name} {value:,.0f} {unit}" if value >= 100 else f"{name} {value:,.2f} {unit}"
         base = self.baseline.get(versus or "")
         if versus and base:
-            text += f" = {value / base:.2f} \u00d7 {versus}"  # multiplication sign
+            ratio = value / base  # small ratios (the cycle's) keep three significant digits
+            text += f" = {ratio:.2f}" if ratio >= 0.1 else f" = {ratio:.3g}"
+            text += f" \u00d7 {versus}"  # multiplication sign
         print(text, flush=True)
 
 
