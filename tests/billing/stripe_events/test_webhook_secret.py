@@ -39,6 +39,8 @@ def test_production_has_no_default_webhook_secret() -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRIPE_")}
     env.update({"DEBUG": "0", "TESTING": "0", "SECRET_KEY": "x" * 50})
+    # Production refuses to start without Redis; the settings module never connects to it.
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     code = "import portal.settings as s; print(repr(s.STRIPE_WEBHOOK_SECRET))"
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
