@@ -28,6 +28,7 @@ NAV_GROUPS: list[tuple[str, list[NavLink]]] = [
         [
             ("Trunking", "trunking:trunking"),
             ("Service Plan", "billing:service_plan"),
+            ("Call permissions", "billing:call_permissions"),
             ("Account", "portal:account_settings"),
         ],
     ),
