@@ -27,8 +27,8 @@ NAV_GROUPS: list[tuple[str, list[NavLink]]] = [
         "Settings",
         [
             ("Trunking", "trunking:trunking"),
-            ("Service Plan", "billing:service_plan"),
             ("Call permissions", "billing:call_permissions"),
+            ("Service Plan", "billing:service_plan"),
             ("Account", "portal:account_settings"),
         ],
     ),

@@ -123,14 +123,16 @@ def call_permissions_update(
     ``bad_limit`` for a negative ceiling or cap."""
     price_ceiling, daily_cap = money(price_ceiling), money(daily_cap)
     if price_ceiling < 0 or daily_cap < 0:
-        raise DomainError("The price ceiling and the daily cap cannot be negative.", "bad_limit")
+        raise DomainError(
+            "The price ceiling and the daily cap cannot be negative.", code="bad_limit"
+        )
     with transaction.atomic():
         locked, permissions = _locked_permissions(account=account, now=now)
         maximum = daily_cap_staff_max()
         if not by_staff and daily_cap > maximum and daily_cap > money(permissions.daily_cap):
             raise DomainError(
                 f"daily_cap: above ${maximum}/day only support can raise the cap; contact us.",
-                "daily_cap_above_maximum",
+                code="daily_cap_above_maximum",
             )
         new = {
             "allow_low": allow_low,
