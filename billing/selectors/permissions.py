@@ -27,7 +27,7 @@ from billing.models import (
     ServicePlan,
 )
 from billing.money import ZERO, money
-from billing.numbers import LineType, NumberInfo, country_name, prefix_country
+from billing.numbers import LineType, NumberInfo, classify, country_name, prefix_country
 from billing.periods import local_midnight
 from billing.selectors.plans import plan_for_account, rate_deck_for_account
 from billing.selectors.pricing import CallPricing, PricingContext
@@ -335,3 +335,26 @@ class CdrPolicies:
         if charged_before + charge > money(permissions.daily_cap):
             return "daily_limit_reached"
         return ""
+
+
+def number_refusal(
+    *, account: Account, quote_number: str, rate: Decimal, now: dt.datetime
+) -> Refusal | None:
+    """For the rate lookup: why an outgoing call to ``quote_number`` (E.164) would be refused
+    by the call permissions (the fraud hold and the daily cap included), None when allowed."""
+    permissions = call_permissions_for(account=account, at=now)
+    plan = plan_for_account(account=account, at=now)
+    refusal = destination_refusal(
+        permissions=permissions,
+        number=classify(quote_number),
+        rate=rate,
+        tiers=country_tiers(),
+        included=included_countries(plan=plan),
+    )
+    if refusal is not None:
+        return refusal
+    if permissions.on_hold:
+        return Refusal("fraud_hold", "Paid calls are suspended by the fraud alarm.")
+    if day_spend(account=account, now=now) >= money(permissions.daily_cap):
+        return Refusal("daily_limit_reached", "Today's spend cap is reached.")
+    return None

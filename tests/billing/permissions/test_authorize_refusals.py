@@ -55,7 +55,7 @@ def permissions(account: Account, **changes: object) -> None:
             daily_cap=current.daily_cap,
         )
     values.update(changes)
-    call_permissions_update(account=account, actor=None, now=NOW, by_staff=True, **values)  # type: ignore[arg-type]
+    call_permissions_update(account=account, actor=None, now=NOW, by_staff=True, **values)
 
 
 def test_it_allows_a_low_risk_country_by_default(acct: Account) -> None:
