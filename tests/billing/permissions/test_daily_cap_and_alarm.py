@@ -110,7 +110,9 @@ def test_the_velocity_alarm_trips_once_and_clears(
         call_record(cdr=cdr(acct, CYPRUS, 60, call_id="v-3"), now=NOW)
     held = CallPermissions.objects.get(account=acct)
     assert held.on_hold and "4 paid calls to +35722123456" in held.fraud_hold_reason
-    assert sorted(str(m.to[0]) for m in mail.outbox) == sorted([str(owner.email), "noc@example.com"])
+    assert sorted(str(m.to[0]) for m in mail.outbox) == sorted(
+        [str(owner.email), "noc@example.com"]
+    )
     assert authorize(acct, "v-after", NOW).reason == "fraud_hold"
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
