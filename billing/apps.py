@@ -33,6 +33,7 @@ class BillingConfig(AppConfig):
             receivers.on_auto_recharge_requested, dispatch_uid="billing.prepaid"
         )
 
+        register_panel(panels.fraud_hold_panel)
         register_panel(panels.standing_panel)
         register_panel(panels.balance_panel)
         register_panel(panels.minutes_panel)

@@ -91,6 +91,7 @@ def install_defaults(apps: Any) -> Any:
             name=name,
             defaults={"rate": rate, "included": included, "monthly_included_cap_minutes": cap},
         )
+    install_country_risk(apps)
     return plan
 
 
@@ -105,3 +106,19 @@ def offer_starter(apps: Any) -> None:
     ServicePlan.objects.filter(name=STARTER["name"]).update(
         is_public=True, **({} if has_default else {"is_default": True})
     )
+
+
+COUNTRY_RISK_CSV = Path(__file__).parent / "data" / "country_risk.csv"
+
+
+def install_country_risk(apps: Any) -> None:
+    """The shipped risk tiers (billing/data/country_risk.csv); rows staff changed are kept."""
+    try:
+        model = apps.get_model("billing", "CountryRisk")
+    except LookupError:  # an earlier migration's models: its own migration installs them
+        return
+    with COUNTRY_RISK_CSV.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            model.objects.get_or_create(
+                country=row["country"], defaults={"tier": row["tier"], "note": row["note"]}
+            )

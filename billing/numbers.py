@@ -149,3 +149,35 @@ def pretty(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@cache
+def prefix_country(prefix: str) -> str:
+    """The ISO country a rate-deck prefix dials ("49" → DE, "1876" → JM, "1" → US), "" when
+    it names none (international networks, an unknown code)."""
+    digits = prefix.strip().lstrip("+")
+    if not digits.isdigit():
+        return ""
+    for length in (1, 2, 3):
+        code = int(digits[:length])
+        regions = phonenumbers.region_codes_for_country_code(code)
+        if regions:
+            break
+    else:
+        return ""
+    if len(regions) > 1 and len(digits) > length:
+        # Shared codes (NANP +1, +7, +44…) tell their countries apart by leading digits: pad
+        # the prefix into a plausible number and let phonenumbers place it.
+        padded = "+" + digits + "2" * max(0, 15 - len(digits))
+        for end in range(len(padded), len(digits), -1):  # the longest possible number first
+            try:
+                parsed = phonenumbers.parse(padded[:end], None)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_possible_number(parsed):
+                region = phonenumbers.region_code_for_number(parsed)
+                if region and region not in ("ZZ", "001"):
+                    return str(region)
+                break
+    main = phonenumbers.region_code_for_country_code(code)
+    return "" if main in ("ZZ", "001") else str(main)

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.models import CallPermissions
 from billing.money import ZERO, format_usd
 from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
@@ -72,4 +73,18 @@ def plan_panel(account: Account) -> dict[str, Any]:
         "pending": pending_plan_change(account=account, now=now),
         "next_bill_date": period.end_date,
         "url": reverse("billing:service_plan"),
+    }
+
+
+def fraud_hold_panel(account: Account) -> dict[str, Any] | None:
+    """The banner while the velocity alarm holds paid calls; nothing otherwise."""
+    permissions = CallPermissions.objects.filter(account=account, fraud_hold_at__isnull=False)
+    row = permissions.first()
+    if row is None:
+        return None
+    return {
+        "template": "billing/panels/fraud_hold.html",
+        "reason": row.fraud_hold_reason,
+        "since": row.fraud_hold_at,
+        "url": reverse("billing:call_permissions"),
     }

@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from billing.models import BillingProfile
+from billing.models import BillingProfile, LedgerEntry
 from billing.signals import BalanceChange
 from billing.tasks.auto_recharge import auto_recharge_run
 from billing.tasks.cycle import account_standing_update
 from billing.tasks.low_balance import low_balance_check
+from billing.tasks.permissions import call_velocity_check
 from portal.enqueue import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ def on_auto_recharge_requested(sender: Any, *, account_id: int, **kwargs: Any) -
 
 def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:
     _check(changes)
+    if sender is not LedgerEntry:
+        return  # not rated calls (a closed period's recurring charges)
+    for change in changes:
+        # Rated CDRs were charged: the velocity alarm looks at the account's recent calls.
+        try:
+            task_enqueue_on_commit(call_velocity_check, change.account_id)
+        except Exception:
+            logger.exception("velocity receiver failed for account %s", change.account_id)
 
 
 def _check(changes: Sequence[BalanceChange]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import calls, deposits, numbers, per_minute, plans, rates
+from billing.views import calls, deposits, numbers, per_minute, permissions, plans, rates
 
 app_name = "billing"
 
@@ -15,6 +15,14 @@ urlpatterns: list = [
     path("service-plan/", plans.service_plan, name="service_plan"),
     path("service-plan/switch/", plans.service_plan_switch, name="service_plan_switch"),
     path("service-plan/cancel/", plans.service_plan_cancel, name="service_plan_cancel"),
+    # Settings: Call permissions (toll-fraud protection)
+    path("call-permissions/", permissions.call_permissions, name="call_permissions"),
+    path("call-permissions/save/", permissions.call_permissions_save, name="call_permissions_save"),
+    path(
+        "call-permissions/release/",
+        permissions.call_permissions_release,
+        name="call_permissions_release",
+    ),
     # Prepaid balance
     path("per-minute/", per_minute.per_minute, name="per_minute"),
     path("per-minute/add-credit/", deposits.add_credit, name="add_credit"),

@@ -27,6 +27,7 @@ NAV_GROUPS: list[tuple[str, list[NavLink]]] = [
         "Settings",
         [
             ("Trunking", "trunking:trunking"),
+            ("Call permissions", "billing:call_permissions"),
             ("Service Plan", "billing:service_plan"),
             ("Account", "portal:account_settings"),
         ],

@@ -343,6 +343,16 @@ BILLING_AUTO_RECHARGE_BURST_HOURS = int(os.environ.get("BILLING_AUTO_RECHARGE_BU
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 # Days a balance may stay below zero before the account's trunks are suspended.
 BILLING_SUSPEND_AFTER_DAYS = int(os.environ.get("BILLING_SUSPEND_AFTER_DAYS", "7"))
+# Call permissions (toll fraud): a new account's price ceiling (USD/min) and daily usage cap
+# (USD per local day); customers may set the cap up to the staff maximum, staff above it. The
+# velocity alarm holds paid calls after more than MAX_CALLS paid calls to one number, or more
+# than MAX_SPEND of usage, within the rolling window.
+BILLING_CALL_PRICE_CEILING = Decimal(os.environ.get("BILLING_CALL_PRICE_CEILING", "0.50"))
+BILLING_CALL_DAILY_CAP = Decimal(os.environ.get("BILLING_CALL_DAILY_CAP", "50.00"))
+BILLING_CALL_DAILY_CAP_MAX = Decimal(os.environ.get("BILLING_CALL_DAILY_CAP_MAX", "200.00"))
+BILLING_VELOCITY_WINDOW_MINUTES = int(os.environ.get("BILLING_VELOCITY_WINDOW_MINUTES", "60"))
+BILLING_VELOCITY_MAX_CALLS = int(os.environ.get("BILLING_VELOCITY_MAX_CALLS", "20"))
+BILLING_VELOCITY_MAX_SPEND = Decimal(os.environ.get("BILLING_VELOCITY_MAX_SPEND", "25.00"))
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -181,6 +181,9 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:service_plan": EVERYONE,  # read-only for members: the switch buttons are hidden
     "billing:service_plan_switch": MONEY,
     "billing:service_plan_cancel": MONEY,
+    "billing:call_permissions": EVERYONE,  # read-only for members: the form is disabled
+    "billing:call_permissions_save": MONEY,
+    "billing:call_permissions_release": OWNERS,  # and a fresh re-authentication
 }
 
 
@@ -198,3 +201,8 @@ def allowed_roles(entry: CatalogURL) -> frozenset[str]:
 # --- Service Plan ----------------------------------------------------------------------------
 
 POST_ONLY.update({"billing:service_plan_switch", "billing:service_plan_cancel"})
+
+
+# --- Call permissions ------------------------------------------------------------------------
+
+POST_ONLY.update({"billing:call_permissions_save", "billing:call_permissions_release"})

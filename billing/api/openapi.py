@@ -64,7 +64,10 @@ SCHEMAS: dict[str, Any] = {
                 "description": "null when allowed; else insufficient_balance, "
                 "unknown_destination, account_suspended, unknown_account, bad_number, "
                 "unknown_did, not_on_net, duplicate_call_id, no_channel (no free SIP trunk "
-                "channel of the kinds the direction may use)",
+                "channel of the kinds the direction may use); call permissions: "
+                "destination_not_allowed, rate_above_limit (a rate equal to the ceiling is "
+                "allowed), daily_limit_reached (until the account's local midnight), "
+                "fraud_hold (paid calls held by the velocity alarm)",
             },
             "max_seconds": {"type": "integer", "minimum": 0},
             "rate": {**_MONEY, "description": "USD per minute once nothing is included"},

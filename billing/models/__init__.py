@@ -6,6 +6,12 @@ from billing.models.cycle import AccountCycle, ClosedPeriod
 from billing.models.ledger import ImmutableError, LedgerEntry, LedgerEntryQuerySet
 from billing.models.numbers import DID, DIDGroup, Extension
 from billing.models.payments import BillingProfile, Deposit, StripeEvent, card_label
+from billing.models.permissions import (
+    CallPermissionChange,
+    CallPermissions,
+    CountryRisk,
+    RiskTier,
+)
 from billing.models.plans import (
     AccountPlan,
     AccountRating,
@@ -23,8 +29,11 @@ __all__ = [
     "ApiClient",
     "BillingProfile",
     "Call",
+    "CallPermissionChange",
+    "CallPermissions",
     "CallReservation",
     "ClosedPeriod",
+    "CountryRisk",
     "DIDGroup",
     "Deposit",
     "Extension",
@@ -34,6 +43,7 @@ __all__ = [
     "LedgerEntryQuerySet",
     "Rate",
     "RateDeck",
+    "RiskTier",
     "ServicePlan",
     "StripeEvent",
     "UsageCounter",

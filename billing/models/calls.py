@@ -80,6 +80,9 @@ class Call(models.Model):
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="call"
     )
     source = models.CharField(max_length=10, default="api")  # api | import
+    # The authorize reason this call should have been refused for (the switch connected it
+    # anyway): it is still billed as reported, and staff see it flagged.
+    refusal_flag = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField()
 
     class Meta:

@@ -163,6 +163,9 @@ class PricingContext:
     def included_destination(self, plan: ServicePlan, country: str) -> IncludedDestination | None:
         return self._included.get((plan.pk, country))
 
+    def included_countries(self, plan: ServicePlan) -> set[str]:
+        return {country for plan_id, country in self._included if plan_id == plan.pk}
+
     def rate_deck(self, account: Account, plan: ServicePlan | None) -> RateDeck | None:
         """As ``rate_deck_for_account``: the account's own deck, else its plan's."""
         override = self._decks.get(account.pk)

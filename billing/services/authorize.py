@@ -18,6 +18,7 @@ from billing.models import (
 )
 from billing.money import ZERO, money
 from billing.rating import Tariff, cost
+from billing.selectors.permissions import call_policy, local_day
 from billing.selectors.plans import billing_period
 from billing.selectors.pricing import call_pricing
 from billing.selectors.usage import included_seconds_used, usage_counter
@@ -140,6 +141,11 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
         )
         if not call_limit.allowed:
             return refuse(call_limit.reason or "refused", call_limit.message)
+        # Toll-fraud protection, under the same lock: the day's spend counts every reservation
+        # made before this one, so concurrent calls cannot pass the daily cap together.
+        policy = call_policy(account=account, pricing=pricing, direction=request.direction, now=now)
+        if policy.refusal is not None:
+            return refuse(policy.refusal.reason, policy.refusal.message, pricing.paid_rate)
         limit = max_call_seconds()
         held = CallReservation.objects.filter(account=account, expires_at__gt=now).aggregate(
             amount=models.Sum("amount"), seconds=models.Sum("included_seconds")
@@ -173,12 +179,30 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
                         included_part, tariff = cap_left, pricing.price
             assert tariff is not None
             rate = money(tariff.rate)
+            # A fraud hold stops paid seconds (included and free ones go on); the daily cap
+            # left bounds them like the balance does.
+            paid_budget = ZERO if policy.on_hold else min(budget, policy.cap_left)
             paid_part = affordable_seconds(
-                budget=budget, tariff=tariff, limit=limit - included_part
+                budget=paid_budget, tariff=tariff, limit=limit - included_part
             )
             if paid_part:
                 amount = money(cost(paid_part, tariff.rate) + tariff.connect_fee)
             max_seconds = included_part + paid_part
+            if max_seconds <= 0 and policy.on_hold:
+                return refuse(
+                    "fraud_hold",
+                    "Paid calls are suspended by the fraud alarm until the owner or support "
+                    "re-enables them.",
+                    rate,
+                )
+            if max_seconds <= 0 and policy.cap_left < budget:
+                _, midnight = local_day(account=account, now=now)
+                return refuse(
+                    "daily_limit_reached",
+                    f"The daily spend cap is reached; paid calls resume at "
+                    f"{midnight:%Y-%m-%d %H:%M} ({account.timezone}).",
+                    rate,
+                )
             if max_seconds <= 0:
                 return refuse(
                     "insufficient_balance",

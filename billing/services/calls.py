@@ -24,8 +24,9 @@ from billing.money import money
 from billing.periods import Period
 from billing.rating import CallFacts, Usage, rate_call
 from billing.selectors.ledger import ledger_entries_posted
+from billing.selectors.permissions import CdrPolicies
 from billing.selectors.plans import billing_period
-from billing.selectors.pricing import PricingContext, call_pricing
+from billing.selectors.pricing import CallPricing, PricingContext, call_pricing
 from billing.selectors.usage import usage_counter_rows
 from billing.services.cdr_input import cdr_window_problem
 from billing.services.ledger import ledger_existing, ledger_post
@@ -273,6 +274,7 @@ def _calls_rate_and_store(
     recorded: dict[str, Call] = {}
     balances_before: dict[int, Decimal] = {}
     last_entries: dict[int, int] = {}
+    policies = CdrPolicies(accounts=accounts.values(), context=context, now=now)
     for cdr in cdrs:
         account = accounts.get(cdr.account)
         if account is None:
@@ -297,7 +299,7 @@ def _calls_rate_and_store(
                 results.append(_call_result(prior, "duplicate"))
             continue
         try:
-            call = _call_rate(
+            call, pricing = _call_rate(
                 account=account,
                 cdr=cdr,
                 period=periods[cdr],
@@ -310,6 +312,13 @@ def _calls_rate_and_store(
             logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
             results.append(_rejected(cdr.call_id, exc.code, exc.message))
             continue
+        call.refusal_flag = policies.flag(
+            account=account,
+            pricing=pricing,
+            direction=cdr.direction,
+            start=cdr.start,
+            charge=call.charge,
+        )
         key = f"call:{cdr.call_id}"
         if call.charge > 0 and key in posted:  # an entry without its Call: as ledger_post does
             call.ledger_entry = ledger_existing(
@@ -377,9 +386,10 @@ def _call_rate(
     counters: _UsageCounters,
     now: dt.datetime,
     source: str,
-) -> Call:
-    """Rate one CDR of a batch: the (unsaved) Call, its included seconds counted in
-    ``counters``. Raises DomainError when the call cannot be rated (nothing is counted)."""
+) -> tuple[Call, CallPricing]:
+    """Rate one CDR of a batch: the (unsaved) Call and its pricing, its included seconds
+    counted in ``counters``. Raises DomainError when the call cannot be rated (nothing is
+    counted)."""
     pricing = call_pricing(
         account=account,
         direction=cdr.direction,
@@ -417,7 +427,7 @@ def _call_rate(
     if did_key is not None:
         counters.add(did_key, rating.did_seconds)
     info = pricing.number
-    return Call(
+    call = Call(
         account=account,
         call_id=cdr.call_id,
         direction=Call.Direction.INTERNAL if pricing.on_net else cdr.direction,
@@ -446,3 +456,4 @@ def _call_rate(
         source=source[:10],
         created_at=now,
     )
+    return call, pricing

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from billing.forms.rates import RateLookupForm
+from billing.selectors.permissions import number_refusal
 from billing.selectors.plans import included_destinations
 from billing.selectors.pricing import price_lookup
 from billing.selectors.usage import minutes_summary
@@ -30,9 +31,14 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
     now = timezone.now()
     form = RateLookupForm(request.GET or None)
     quote = None
+    refusal = None
     if form.is_bound and form.is_valid():
         try:
             quote = price_lookup(account=account, number=form.cleaned_data["number"], now=now)
+            if not quote.on_net:
+                refusal = number_refusal(
+                    account=account, quote_number=quote.number, rate=quote.rate, now=now
+                )
         except DomainError as exc:
             form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
     summary = minutes_summary(account=account, now=now)
@@ -43,6 +49,7 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
             "account": account,
             "form": form,
             "quote": quote,
+            "refusal": refusal,
             "summary": summary,
             "included_destinations": included_destinations(plan=summary.plan),
         },
