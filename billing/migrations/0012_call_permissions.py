@@ -18,7 +18,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_service_plan_public_default'),
+        ('billing', '0011_billing_profile_auto_recharge_paused_by'),
         ('portal', '0003_invitation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
