@@ -1,4 +1,4 @@
 """The billing app's admin, one module per domain."""
 
 # Django's admin autodiscover imports only ``billing.admin``: importing the modules registers them.
-from billing.admin import calls, ledger, numbers, payments, plans  # noqa: F401
+from billing.admin import calls, ledger, numbers, payments, plans, ports  # noqa: F401

@@ -2,4 +2,4 @@
 ``billing.tasks.<function>`` so queued tasks and the beat schedule resolve wherever they live."""
 
 # Celery's autodiscovery imports only ``billing.tasks``: importing the modules registers them.
-from billing.tasks import auto_recharge, calls, low_balance, reconcile  # noqa: F401
+from billing.tasks import auto_recharge, calls, low_balance, ports, reconcile  # noqa: F401
