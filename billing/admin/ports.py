@@ -25,6 +25,7 @@ from billing.forms.ports import (
     PortStartForm,
 )
 from billing.models import PortFee, PortNumber, PortRequest, PortTransition
+from billing.models.ports import DEFAULT_COUNTRY
 from billing.services.ports import port_cancel, port_complete, port_reject, port_start
 from billing.views.ports import bill_response
 from portal.errors import DomainError
@@ -36,6 +37,12 @@ class PortFeeAdmin(admin.ModelAdmin):
     list_display = ("country_label", "fee", "toll_free_portable")
     list_editable = ("fee", "toll_free_portable")
     list_display_links = ("country_label",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The default row prices every country without its own: change it, never delete it.
+        if obj is not None and obj.country == DEFAULT_COUNTRY:
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description="Country", ordering="country")
     def country_label(self, obj: PortFee) -> str:

@@ -12,6 +12,9 @@ from billing.models.numbers import DIDGroup
 from portal.models import Account
 
 DEFAULT_COUNTRY = ""  # the PortFee row that applies to every country without its own row
+# The fee when the default row is missing (the seed's default): a lost row must never make
+# every port free.
+FALLBACK_FEE = Decimal("15.0000")
 
 
 class PortFee(models.Model):

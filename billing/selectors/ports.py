@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from billing.models import DID, PortFee, PortNumber, PortRequest
-from billing.models.ports import DEFAULT_COUNTRY
+from billing.models.ports import DEFAULT_COUNTRY, FALLBACK_FEE
 from portal.models import Account
 
 OPEN_STATUSES = (PortRequest.Status.SUBMITTED, PortRequest.Status.IN_PROGRESS)
@@ -32,10 +32,10 @@ def port_history(*, port: PortRequest) -> list:
 
 
 def port_fee_table() -> tuple[PortFee, dict[str, PortFee]]:
-    """The default row and the per-country rows. A missing default means free: staff deleted
-    it on purpose, and the admin shows that."""
+    """The default row and the per-country rows. Without a default row (the admin cannot
+    delete it, but a data load might lose it) the fallback fee applies, never $0."""
     rows = {row.country: row for row in PortFee.objects.all()}
-    default = rows.pop(DEFAULT_COUNTRY, None) or PortFee(country=DEFAULT_COUNTRY, fee=0)
+    default = rows.pop(DEFAULT_COUNTRY, None) or PortFee(country=DEFAULT_COUNTRY, fee=FALLBACK_FEE)
     return default, rows
 
 

@@ -91,10 +91,10 @@ class PortBalanceShort(DomainError):
     """The balance does not cover the fee; nothing was charged or submitted."""
 
     def __init__(self, *, total: Decimal, balance: Decimal) -> None:
-        self.missing = money(total - balance)
+        self.missing = port_top_up_amount(total=total, balance=balance) or Decimal("0")
         super().__init__(
             f"The fee is {format_usd(total)} and your balance is {format_usd(balance)}: add "
-            f"at least {format_usd(self.missing, places=2)} to submit this request.",
+            f"at least {format_usd(self.missing)} to submit this request.",
             code="insufficient_balance",
         )
 
