@@ -97,6 +97,10 @@ class Migration(migrations.Migration):
                 ("service_address", models.TextField()),
                 ("requested_date", models.DateField()),
                 ("loa_name", models.CharField(max_length=150)),
+                (
+                    "loa_text",
+                    models.TextField(blank=True, default="", help_text="The letter as signed."),
+                ),
                 ("loa_signed_at", models.DateTimeField()),
                 ("loa_signed_ip", models.GenericIPAddressField(blank=True, null=True)),
                 ("bill", models.FileField(blank=True, default="", upload_to="ports/bills/%Y/%m/")),

@@ -59,6 +59,7 @@ class PortRequest(models.Model):
     requested_date = models.DateField()
     # The letter of authorization, signed in the page: the typed name, who, when, from where.
     loa_name = models.CharField(max_length=150)
+    loa_text = models.TextField(blank=True, default="", help_text="The letter as signed.")
     loa_signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

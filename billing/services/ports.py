@@ -57,6 +57,14 @@ BILL_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
 MAX_NUMBERS_PER_REQUEST = 500
+# The letter of authorization the customer signs; the text as signed is kept with the request,
+# so a later change of wording never changes what someone agreed to.
+LOA_TEXT = (
+    "I authorize {account}'s provider, Control Center, to act as my agent to port the numbers "
+    "listed in this request from the current carrier named in it, and to give that carrier the "
+    "account details in it. I confirm that I am the account holder or am authorised to act for "
+    "the account holder, and that the information in this request is correct."
+)
 _LIST_SEPARATORS = re.compile(r"[,;\t]")
 
 
@@ -156,6 +164,10 @@ def port_numbers_check(
     return keep, errors
 
 
+def port_loa_text(*, account: Account) -> str:
+    return LOA_TEXT.format(account=account.name)
+
+
 def port_top_up_amount(*, total: Decimal, balance: Decimal) -> Decimal | None:
     """What Add Credit should offer so that ``balance`` covers ``total``: the shortfall in
     whole cents, rounded up (a card pays cents), at least the minimum deposit; None if covered."""
@@ -218,6 +230,7 @@ def port_draft_create(
         service_address=service_address.strip(),
         requested_date=requested_date,
         loa_name=loa_name.strip(),
+        loa_text=port_loa_text(account=account),
         loa_signed_by=user,
         loa_signed_at=now,
         loa_signed_ip=loa_ip or None,

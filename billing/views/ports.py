@@ -22,6 +22,7 @@ from billing.services.ports import (
     PortNumbersInvalid,
     port_cancel,
     port_draft_create,
+    port_loa_text,
     port_submit,
     port_top_up_amount,
 )
@@ -88,7 +89,12 @@ def port_new(request: CustomerRequest) -> HttpResponse:
     return render(
         request,
         "billing/ports/new.html",
-        {"account": request.account, "form": form, "line_errors": line_errors},
+        {
+            "account": request.account,
+            "form": form,
+            "line_errors": line_errors,
+            "loa_text": port_loa_text(account=request.account),
+        },
         status=status,
     )
 

@@ -183,6 +183,7 @@ def test_the_loa_is_stored_with_who_when_and_ip(customer_client: Client, account
         "198.51.100.23",
     )
     assert port.loa_signed_at is not None
+    assert port.loa_text.startswith(f"I authorize {account.name}'s provider")
 
 
 def test_the_loa_must_be_signed(customer_client: Client) -> None:
