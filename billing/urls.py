@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import calls, deposits, numbers, per_minute, permissions, plans, rates
+from billing.views import calls, deposits, numbers, per_minute, permissions, plans, ports, rates
 
 app_name = "billing"
 
@@ -10,6 +10,11 @@ urlpatterns: list = [
     path("calls/", calls.calls, name="calls"),
     path("calls/<int:call_id>/", calls.call_detail, name="call_detail"),
     path("numbers/", numbers.numbers, name="numbers"),
+    path("numbers/ports/new/", ports.port_new, name="port_new"),
+    path("numbers/ports/<int:port_id>/", ports.port_detail, name="port_detail"),
+    path("numbers/ports/<int:port_id>/submit/", ports.port_submit_view, name="port_submit"),
+    path("numbers/ports/<int:port_id>/cancel/", ports.port_cancel_view, name="port_cancel"),
+    path("numbers/ports/<int:port_id>/bill/", ports.port_bill, name="port_bill"),
     path("rates/", rates.rate_lookup, name="rate_lookup"),
     # Settings: the Service Plan page
     path("service-plan/", plans.service_plan, name="service_plan"),

@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.ledger_consistency_check",
         "schedule": crontab(hour="4", minute="5"),
     },
+    "billing-port-drafts-expire": {
+        "task": "billing.tasks.port_drafts_expire",
+        "schedule": crontab(hour="4", minute="40"),
+    },
 }
 
 # --- I18N, time ------------------------------------------------------------------------------
@@ -257,6 +261,9 @@ DEFAULT_ACCOUNT_TIMEZONE = os.environ.get("DEFAULT_ACCOUNT_TIMEZONE", "America/N
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded files (port requests' bill copies): private, served only through views that check
+# the account, never by the web server.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -148,6 +148,48 @@ POST_ONLY.update(
 )
 
 
+# --- Number ports ----------------------------------------------------------------------------
+
+
+def _make_port(account: Account) -> int:
+    """A draft port request of the account, with a bill copy (so its bill URL answers)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from billing.models import PortNumber, PortRequest
+    from portal.models import User
+    from tests.factories import UserFactory
+
+    now = timezone.now()
+    signer = User.objects.filter(account=account).first() or UserFactory(account=account)
+    port = PortRequest(
+        account=account,
+        losing_carrier="Old Carrier",
+        carrier_account_number="123",
+        account_holder_name=account.name,
+        service_address="1 Main St",
+        requested_date=now.date() + dt.timedelta(days=7),
+        loa_name="Pat Owner",
+        loa_signed_by=signer,
+        loa_signed_at=now,
+        bill_content_type="application/pdf",
+        fee_total=Decimal("10.00"),
+        created_at=now,
+        updated_at=now,
+    )
+    port.bill.save("catalogue.pdf", ContentFile(b"%PDF-1.4 test"), save=False)
+    port.save()
+    PortNumber.objects.create(request=port, number="+12025550177", country="US", fee=10)
+    return port.pk
+
+
+OBJECT_MAKERS["port_id"] = _make_port
+POST_ONLY.update({"billing:port_submit", "billing:port_cancel"})
+
+
 # --- The role matrix -------------------------------------------------------------------------
 # Which roles reach each Control Center URL; every other role gets 403. A new URL needs its
 # entry here (the role-matrix test fails and says so): money-changing URLs are MONEY at most.
@@ -184,6 +226,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:call_permissions": EVERYONE,  # read-only for members: the form is disabled
     "billing:call_permissions_save": MONEY,
     "billing:call_permissions_release": OWNERS,  # and a fresh re-authentication
+    "billing:port_new": MONEY,  # members see the list and the requests read-only
+    "billing:port_detail": EVERYONE,
+    "billing:port_submit": MONEY,
+    "billing:port_cancel": MONEY,
+    "billing:port_bill": EVERYONE,
 }
 
 

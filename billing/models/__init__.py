@@ -20,6 +20,7 @@ from billing.models.plans import (
     RateDeck,
     ServicePlan,
 )
+from billing.models.ports import PortFee, PortNumber, PortRequest, PortTransition
 
 __all__ = [
     "DID",
@@ -41,6 +42,10 @@ __all__ = [
     "IncludedDestination",
     "LedgerEntry",
     "LedgerEntryQuerySet",
+    "PortFee",
+    "PortNumber",
+    "PortRequest",
+    "PortTransition",
     "Rate",
     "RateDeck",
     "RiskTier",

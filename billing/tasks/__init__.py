@@ -8,5 +8,7 @@ from billing.tasks import (  # noqa: F401
     cycle,
     ledger_check,
     low_balance,
+    permissions,
+    ports,
     reconcile,
 )

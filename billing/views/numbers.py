@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from billing.selectors.numbers import dids_for_account, extensions_for_account
+from billing.selectors.ports import port_requests_for_account
 from portal.decorators import CustomerRequest, customer_view
 
 
@@ -21,5 +22,7 @@ def numbers(request: CustomerRequest) -> HttpResponse:
             "account": account,
             "dids": dids_for_account(account=account),
             "extensions": extensions_for_account(account=account),
+            "ports": port_requests_for_account(account=account)[:50],
+            "can_manage_money": request.user.can_manage_money,
         },
     )

@@ -3,6 +3,7 @@ balance history (and its CSV), the auto-recharge settings and the saved card."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +32,13 @@ from portal.models import MONEY_ROLES
 
 def wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
+
+
+def _amount_prefill(request: CustomerRequest) -> dict[str, str]:
+    """``?amount=12.50``: a page that sent the customer here (a port's missing fee) says how
+    much; only a plain amount is taken, the form still checks it on submit."""
+    raw = request.GET.get("amount", "")
+    return {"amount": raw} if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,2})?", raw) else {}
 
 
 def render_page(
@@ -74,7 +82,7 @@ def render_page(
         # A recharge left the balance below the threshold and nothing has lifted it since.
         "auto_recharge_paused": profile.auto_recharge_enabled
         and not auto_recharge_armed(profile=profile),
-        "credit_form": credit_form or AddCreditForm(),
+        "credit_form": credit_form or AddCreditForm(initial=_amount_prefill(request)),
         "auto_form": auto_form,
         "filter_form": filter_form,
         "filters": filters,
