@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.account_standing_scan",
         "schedule": crontab(minute="23"),
     },
+    "billing-statement-email-scan": {
+        "task": "billing.tasks.statement_email_scan",
+        "schedule": crontab(minute="41"),
+    },
     "billing-ledger-consistency": {
         "task": "billing.tasks.ledger_consistency_check",
         "schedule": crontab(hour="4", minute="5"),
@@ -334,6 +338,12 @@ BILLING_ADJUSTMENT_MAX = Decimal(os.environ.get("BILLING_ADJUSTMENT_MAX", "5000.
 BILLING_RECONCILE_DAYS = int(os.environ.get("BILLING_RECONCILE_DAYS", "3"))
 # Days a balance may stay below zero before the account's trunks are suspended.
 BILLING_SUSPEND_AFTER_DAYS = int(os.environ.get("BILLING_SUSPEND_AFTER_DAYS", "7"))
+# The issuer printed on statements, invoices and receipts (newlines separate address lines);
+# invoice numbers run sequentially per provider name.
+BILLING_PROVIDER_NAME = os.environ.get("BILLING_PROVIDER_NAME", "Control Center Communications")
+BILLING_PROVIDER_ADDRESS = os.environ.get(
+    "BILLING_PROVIDER_ADDRESS", "100 Main Street\nSuite 200\nSpringfield, IL 62701\nUSA"
+).replace("\\n", "\n")
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -181,6 +181,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:service_plan": EVERYONE,  # read-only for members: the switch buttons are hidden
     "billing:service_plan_switch": MONEY,
     "billing:service_plan_cancel": MONEY,
+    "billing:statements": EVERYONE,
+    "billing:statement": EVERYONE,
+    "billing:statement_pdf": EVERYONE,
+    "billing:statement_csv": EVERYONE,
+    "billing:deposit_receipt": EVERYONE,  # the Per Minute page shows payments to every role
 }
 
 
@@ -198,3 +203,20 @@ def allowed_roles(entry: CatalogURL) -> frozenset[str]:
 # --- Service Plan ----------------------------------------------------------------------------
 
 POST_ONLY.update({"billing:service_plan_switch", "billing:service_plan_cancel"})
+
+
+# --- Statements ------------------------------------------------------------------------------
+
+
+def _make_statement(account: Account) -> int:
+    import datetime as dt
+
+    from billing.periods import Period
+    from billing.services.statements import statement_close
+
+    start = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2028, 2, 1, tzinfo=dt.UTC)
+    return statement_close(account_id=account.pk, period=Period(start, end), now=end).pk
+
+
+OBJECT_MAKERS["statement_id"] = _make_statement

@@ -14,6 +14,7 @@ from billing.models.plans import (
     RateDeck,
     ServicePlan,
 )
+from billing.models.statements import InvoiceCounter, Statement, StatementLine
 
 __all__ = [
     "DID",
@@ -30,11 +31,14 @@ __all__ = [
     "Extension",
     "ImmutableError",
     "IncludedDestination",
+    "InvoiceCounter",
     "LedgerEntry",
     "LedgerEntryQuerySet",
     "Rate",
     "RateDeck",
     "ServicePlan",
+    "Statement",
+    "StatementLine",
     "StripeEvent",
     "UsageCounter",
     "card_label",

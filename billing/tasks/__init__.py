@@ -9,4 +9,5 @@ from billing.tasks import (  # noqa: F401
     ledger_check,
     low_balance,
     reconcile,
+    statements,
 )
