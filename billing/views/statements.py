@@ -45,7 +45,7 @@ def _statement_context(statement: Statement, account: Account) -> dict[str, Any]
         "period_label": statement_period_label(statement, account),
         "groups": groups,
         "address_lines": statement.provider_address.splitlines(),
-        "closed_local": timezone.localtime(statement.closed_at, account.tz),
+        "closed_at": statement.closed_at,
     }
 
 
@@ -57,7 +57,8 @@ def statements(request: CustomerRequest) -> HttpResponse:
         {"statement": s, "period_label": statement_period_label(s, account)}
         for s in statements_for_account(account=account)
     ]
-    return render(request, "billing/statements/list.html", {"account": account, "rows": rows})
+    with timezone.override(account.tz):
+        return render(request, "billing/statements/list.html", {"account": account, "rows": rows})
 
 
 @customer_view
@@ -65,7 +66,9 @@ def statements(request: CustomerRequest) -> HttpResponse:
 def statement(request: CustomerRequest, statement_id: int) -> HttpResponse:
     found = statement_for_account(account=request.account, statement_id=statement_id)
     context = _statement_context(found, request.account)
-    return render(request, "billing/statements/detail.html", context)
+    # Templates' date filters convert to the active time zone: the customer's own.
+    with timezone.override(request.account.tz):
+        return render(request, "billing/statements/detail.html", context)
 
 
 @customer_view
@@ -73,7 +76,8 @@ def statement(request: CustomerRequest, statement_id: int) -> HttpResponse:
 def statement_pdf(request: CustomerRequest, statement_id: int) -> HttpResponse:
     found = statement_for_account(account=request.account, statement_id=statement_id)
     context = _statement_context(found, request.account)
-    html = render_to_string("billing/statements/statement_pdf.html", context, request=request)
+    with timezone.override(request.account.tz):
+        html = render_to_string("billing/statements/statement_pdf.html", context, request=request)
     return _pdf_response(
         html,
         filename=f"statement-{request.account.code}-{found.invoice_label}.pdf",
@@ -123,12 +127,13 @@ def deposit_receipt(request: CustomerRequest, deposit_id: int) -> HttpResponse:
         "account": account,
         "deposit": deposit,
         "receipt_number": f"R-{deposit.pk:06d}",
-        "paid_local": timezone.localtime(paid_at, account.tz),
+        "paid_at": paid_at,
         "amount": format_usd(deposit.amount),
         "provider_name": provider_name(),
         "address_lines": provider_address().splitlines(),
     }
-    html = render_to_string("billing/statements/receipt_pdf.html", context, request=request)
+    with timezone.override(account.tz):
+        html = render_to_string("billing/statements/receipt_pdf.html", context, request=request)
     return _pdf_response(
         html, filename=f"receipt-{account.code}-{context['receipt_number']}.pdf", request=request
     )
