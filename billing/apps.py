@@ -18,7 +18,12 @@ class BillingConfig(AppConfig):
         from billing.demo import seed_demo
         from billing.recurring import register_recurring
         from billing.selectors.plans import plan_fee_charges
-        from billing.signals import auto_recharge_requested, balance_changed, balances_changed
+        from billing.signals import (
+            auto_recharge_requested,
+            balance_changed,
+            balances_changed,
+            statement_closed,
+        )
         from portal import account_options as registry
         from portal import demo, new_account
         from portal.dashboard import register_panel
@@ -32,6 +37,8 @@ class BillingConfig(AppConfig):
         auto_recharge_requested.connect(
             receivers.on_auto_recharge_requested, dispatch_uid="billing.prepaid"
         )
+
+        statement_closed.connect(receivers.on_statement_closed, dispatch_uid="billing.statements")
 
         register_panel(panels.fraud_hold_panel)
         register_panel(panels.standing_panel)

@@ -16,6 +16,7 @@ from billing.tasks.auto_recharge import auto_recharge_run
 from billing.tasks.cycle import account_standing_update
 from billing.tasks.low_balance import low_balance_check
 from billing.tasks.permissions import call_velocity_check
+from billing.tasks.statements import statement_email_send
 from portal.enqueue import task_enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ def on_balance_changed(
 
 def on_auto_recharge_requested(sender: Any, *, account_id: int, **kwargs: Any) -> None:
     task_enqueue_on_commit(auto_recharge_run, account_id)
+
+
+def on_statement_closed(sender: Any, *, statement_id: int, **kwargs: Any) -> None:
+    task_enqueue_on_commit(statement_email_send, statement_id)
 
 
 def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwargs: Any) -> None:

@@ -23,6 +23,8 @@ from django.dispatch import Signal
 balance_changed = Signal()
 balances_changed = Signal()
 auto_recharge_requested = Signal()
+# A monthly statement was closed (its transaction committed): ``statement_id``.
+statement_closed = Signal()
 
 
 @dataclass(frozen=True)

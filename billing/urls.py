@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from billing.views import calls, deposits, numbers, per_minute, permissions, plans, ports, rates
+from billing.views import (
+    calls,
+    deposits,
+    numbers,
+    per_minute,
+    permissions,
+    plans,
+    ports,
+    rates,
+    statements,
+)
 
 app_name = "billing"
 
@@ -48,4 +58,22 @@ urlpatterns: list = [
     ),
     path("per-minute/auto-recharge/", per_minute.auto_recharge_settings, name="auto_recharge"),
     path("per-minute/card/remove/", per_minute.card_remove, name="card_remove"),
+    path(
+        "per-minute/payments/<int:deposit_id>/receipt.pdf",
+        statements.deposit_receipt,
+        name="deposit_receipt",
+    ),
+    # Statements (under Per Minute)
+    path("per-minute/statements/", statements.statements, name="statements"),
+    path("per-minute/statements/<int:statement_id>/", statements.statement, name="statement"),
+    path(
+        "per-minute/statements/<int:statement_id>/statement.pdf",
+        statements.statement_pdf,
+        name="statement_pdf",
+    ),
+    path(
+        "per-minute/statements/<int:statement_id>/statement.csv",
+        statements.statement_csv,
+        name="statement_csv",
+    ),
 ]

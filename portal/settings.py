@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.account_standing_scan",
         "schedule": crontab(minute="23"),
     },
+    "billing-statement-email-scan": {
+        "task": "billing.tasks.statement_email_scan",
+        "schedule": crontab(minute="41"),
+    },
     "billing-ledger-consistency": {
         "task": "billing.tasks.ledger_consistency_check",
         "schedule": crontab(hour="4", minute="5"),
@@ -360,6 +364,12 @@ BILLING_CALL_DAILY_CAP_MAX = Decimal(os.environ.get("BILLING_CALL_DAILY_CAP_MAX"
 BILLING_VELOCITY_WINDOW_MINUTES = int(os.environ.get("BILLING_VELOCITY_WINDOW_MINUTES", "60"))
 BILLING_VELOCITY_MAX_CALLS = int(os.environ.get("BILLING_VELOCITY_MAX_CALLS", "20"))
 BILLING_VELOCITY_MAX_SPEND = Decimal(os.environ.get("BILLING_VELOCITY_MAX_SPEND", "25.00"))
+# The issuer printed on statements, invoices and receipts (newlines separate address lines);
+# invoice numbers run sequentially per provider name.
+BILLING_PROVIDER_NAME = os.environ.get("BILLING_PROVIDER_NAME", "Control Center Communications")
+BILLING_PROVIDER_ADDRESS = os.environ.get(
+    "BILLING_PROVIDER_ADDRESS", "100 Main Street\nSuite 200\nSpringfield, IL 62701\nUSA"
+).replace("\\n", "\n")
 
 # --- Security --------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

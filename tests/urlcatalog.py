@@ -231,6 +231,11 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:port_submit": MONEY,
     "billing:port_cancel": MONEY,
     "billing:port_bill": EVERYONE,
+    "billing:statements": EVERYONE,
+    "billing:statement": EVERYONE,
+    "billing:statement_pdf": EVERYONE,
+    "billing:statement_csv": EVERYONE,
+    "billing:deposit_receipt": EVERYONE,  # the Per Minute page shows payments to every role
 }
 
 
@@ -253,3 +258,20 @@ POST_ONLY.update({"billing:service_plan_switch", "billing:service_plan_cancel"})
 # --- Call permissions ------------------------------------------------------------------------
 
 POST_ONLY.update({"billing:call_permissions_save", "billing:call_permissions_release"})
+
+
+# --- Statements ------------------------------------------------------------------------------
+
+
+def _make_statement(account: Account) -> int:
+    import datetime as dt
+
+    from billing.periods import Period
+    from billing.services.statements import statement_close
+
+    start = dt.datetime(2028, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2028, 2, 1, tzinfo=dt.UTC)
+    return statement_close(account_id=account.pk, period=Period(start, end), now=end).pk
+
+
+OBJECT_MAKERS["statement_id"] = _make_statement

@@ -21,6 +21,7 @@ from billing.models.plans import (
     ServicePlan,
 )
 from billing.models.ports import PortFee, PortNumber, PortRequest, PortTransition
+from billing.models.statements import InvoiceCounter, Statement, StatementLine
 
 __all__ = [
     "DID",
@@ -40,6 +41,7 @@ __all__ = [
     "Extension",
     "ImmutableError",
     "IncludedDestination",
+    "InvoiceCounter",
     "LedgerEntry",
     "LedgerEntryQuerySet",
     "PortFee",
@@ -50,6 +52,8 @@ __all__ = [
     "RateDeck",
     "RiskTier",
     "ServicePlan",
+    "Statement",
+    "StatementLine",
     "StripeEvent",
     "UsageCounter",
     "card_label",

@@ -25,9 +25,11 @@ from billing.money import ZERO, format_usd, money
 from billing.periods import UTC, Period, period_containing
 from billing.recurring import RecurringCharge, period_opening, recurring_charges
 from billing.selectors.plans import plan_for_account
+from billing.selectors.statements import statement_period_ending
 from billing.services.ledger import ledger_post
 from billing.services.notifications import account_mail, local_date
 from billing.services.standing import account_cycle_ensure, account_standing_note
+from billing.services.statements import statement_close
 from billing.signals import BalanceChange, balances_changed
 from portal.models import Account
 
@@ -100,6 +102,12 @@ def _open_next_period(*, account_id: int, now: dt.datetime) -> OpenedPeriod | No
         if ClosedPeriod.objects.filter(account=account, period_start=period.start).exists():
             _advance(state, period)  # opened before, the row was restored behind: skip
             return result
+        # The period that ends here is closed before anything of the new one is posted.
+        statement_close(
+            account_id=account.pk,
+            period=statement_period_ending(account=account, end=period.start),
+            now=now,
+        )
         period_opening(account=account, period=period, now=now)
         before = account.balance
         last_entry_id = None

@@ -11,4 +11,5 @@ from billing.tasks import (  # noqa: F401
     permissions,
     ports,
     reconcile,
+    statements,
 )
