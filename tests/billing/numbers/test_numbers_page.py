@@ -56,3 +56,12 @@ def test_empty_account(customer_client: Client) -> None:
 def test_nav_shows_calls_and_numbers(customer_client: Client) -> None:
     html = customer_client.get(reverse("portal:dashboard")).content.decode()
     assert 'href="/calls/"' in html and 'href="/numbers/"' in html
+
+
+def test_the_page_title_is_plain_text_and_the_port_requests_appear_once(
+    customer_client: Client,
+) -> None:
+    html = customer_client.get(reverse("billing:numbers")).content.decode()
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and title.startswith("Numbers")
+    assert html.count('data-testid="port-requests"') == 1
