@@ -8,33 +8,13 @@ import json
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client, override_settings
 
 from billing.models import Call, CallReservation, LedgerEntry
-from billing.services.api_clients import api_client_create
 from portal.models import Account
 from tests.billing.api.test_switch_api import cdr_json
-from tests.billing.rating_fixtures import NOW, set_up_account
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _frozen() -> Any:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def acct(account: Account) -> Account:
-    return set_up_account(account)
-
-
-@pytest.fixture
-def api() -> Client:
-    _client, token = api_client_create(name="asterisk-1")
-    return Client(headers={"Authorization": f"Bearer {token}"})
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_at_now")]
 
 
 def post_raw(client: Client, path: str, raw: str | bytes) -> Any:

@@ -10,15 +10,12 @@ import urllib.parse
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from billing.services.api_clients import api_client_create
 from portal.models import Account
 from tests.billing.api.test_switch_api import cdr_json
-from tests.billing.rating_fixtures import NOW, set_up_account
 
 pytestmark = pytest.mark.django_db
 ALLOWED = {200, 400, 401, 404, 413}
@@ -51,18 +48,6 @@ json_trees = st.recursive(
 )
 CDR_FIELDS = ["call_id", "account", "direction", "from", "to", "start", "answer", "end"]
 CDR_FIELDS += ["billsec", "disposition", "cdrs"]
-
-
-@pytest.fixture
-def acct(account: Account) -> Account:
-    with time_machine.travel(NOW, tick=False):
-        return set_up_account(account)
-
-
-@pytest.fixture
-def api() -> Client:
-    _client, token = api_client_create(name="fuzz")
-    return Client(headers={"Authorization": f"Bearer {token}"})
 
 
 def assert_json_answer(response: Any) -> None:

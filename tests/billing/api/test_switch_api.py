@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.test import Client
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
@@ -18,9 +17,9 @@ from billing.api import openapi
 from billing.models import ApiClient, Call, CallReservation, LedgerEntry
 from billing.services.api_clients import api_client_create
 from portal.models import Account
-from tests.billing.rating_fixtures import NOW, US_DID, set_up_account
+from tests.billing.rating_fixtures import NOW, US_DID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_at_now")]
 
 SPEC = openapi.spec()
 
@@ -32,23 +31,6 @@ def check(schema: str, body: Any) -> None:
     )
     errors = [e.message for e in validator.iter_errors(body)]
     assert errors == [], errors
-
-
-@pytest.fixture(autouse=True)
-def _frozen() -> Any:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def acct(account: Account) -> Account:
-    return set_up_account(account)
-
-
-@pytest.fixture
-def api() -> Client:
-    _client, token = api_client_create(name="asterisk-1")
-    return Client(headers={"Authorization": f"Bearer {token}"})
 
 
 def post(client: Client, path: str, body: Any) -> Any:
