@@ -240,7 +240,12 @@ def test_a_batch_announces_each_account_once_and_alerts_fire(user: Any) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_batches_over_the_same_accounts_lose_nothing(on_postgres: None) -> None:
+def test_concurrent_batches_over_the_same_accounts_lose_nothing(
+    on_postgres: None, settings: Any
+) -> None:
+    # About lost updates, not toll-fraud limits: the batches charge each account more than the
+    # default daily usage cap, after which an authorization racing them would rightly be refused.
+    settings.BILLING_CALL_DAILY_CAP = Decimal("10000")
     accounts = [set_up_account(AccountFactory(), credit="100", dids=False) for _ in range(5)]
     # Eight batches, each touching every account in a different order, plus single calls
     # and authorizations on the same accounts at the same time.
