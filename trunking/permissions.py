@@ -3,9 +3,9 @@ ask it), so the roles of the account can change without touching the pages."""
 
 from __future__ import annotations
 
-from portal.models import MONEY_ROLES, User
+from portal.models import User
 
 
 def can_change_channels(user: User) -> bool:
     """Owners and the billing role change channels (they cost money); members only look."""
-    return user.role in MONEY_ROLES
+    return user.can_manage_money
