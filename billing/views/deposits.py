@@ -70,11 +70,11 @@ def add_credit(request: CustomerRequest) -> HttpResponse:
 
 def _deposit_state(deposit: Deposit) -> dict[str, Any]:
     state: dict[str, Any] = {
-        "ok": deposit.status != Deposit.Status.FAILED,
+        "ok": deposit.status not in Deposit.UNPAID_STATUSES,
         "status": deposit.status,
         "return_url": reverse("billing:deposit_return", args=[deposit.pk]),
     }
-    if deposit.status == Deposit.Status.FAILED:
+    if deposit.status in Deposit.UNPAID_STATUSES:
         state["error"] = deposit.failure_reason
     if deposit.status == Deposit.Status.REQUIRES_ACTION:
         client_secret, _status = deposit_payment_secret(deposit=deposit)
@@ -123,6 +123,8 @@ def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
         messages.error(
             request, f"The payment of {amount} did not go through. {deposit.failure_reason}"
         )
+    elif deposit.status in (Deposit.Status.CANCELED, Deposit.Status.EXPIRED):
+        messages.info(request, f"The payment of {amount} was cancelled. {deposit.failure_reason}")
     elif deposit.status == Deposit.Status.REQUIRES_ACTION:
         messages.warning(
             request,

@@ -219,3 +219,21 @@ def test_another_accounts_payment_is_not_found(
     deposit.refresh_from_db()
     assert deposit.status == Deposit.Status.REQUIRES_ACTION
     assert stripe_status(deposit) == "requires_action"
+
+
+def test_the_confirm_page_offers_cancel_and_the_return_page_says_cancelled(
+    customer_client: Client, stripe_local: LocalStripe
+) -> None:
+    deposit, _ = held_payment(customer_client, stripe_local)
+    page = customer_client.get(reverse("billing:deposit_authenticate", args=[deposit.pk]))
+    assert reverse("billing:deposit_cancel", args=[deposit.pk]) in page.content.decode()
+    cancel(customer_client, deposit)
+    # A tab still open on the confirm page comes back through the return page.
+    back = customer_client.get(reverse("billing:deposit_return", args=[deposit.pk]), follow=True)
+    html = back.content.decode()
+    assert "The payment of $20.00 was cancelled." in html
+    assert "being processed" not in html
+    again = customer_client.get(
+        reverse("billing:deposit_authenticate", args=[deposit.pk]), follow=True
+    )
+    assert "does not need your confirmation any more" in again.content.decode()
