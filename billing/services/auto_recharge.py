@@ -148,6 +148,12 @@ def auto_recharge_run(*, account_id: int, now: dt.datetime) -> Deposit | None:
             status__in=Deposit.OPEN_STATUSES,
         ).exists():
             return None
+        # Read again now that the lock is held: on PostgreSQL a locking read that waited
+        # re-reads only the locked profile, and the account joined to it can predate a
+        # recharge credited meanwhile, which would be charged a second time.
+        account.balance = Account.objects.values_list("balance", flat=True).get(pk=account_id)
+        if account.balance >= profile.auto_recharge_threshold:
+            return None
         if profile.auto_recharge_paused_by_id is not None:
             if not auto_recharge_armed(profile=profile):
                 return None  # the last recharge left it below; no payment has lifted it since
