@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+
+from billing.admin.base import MoneyAdminMixin
 from django.http import HttpRequest
 
 from trunking.models import ChannelChange, ChannelMaximum, ChannelPrice, Trunk
 
 
 @admin.register(ChannelPrice)
-class ChannelPriceAdmin(admin.ModelAdmin):
+class ChannelPriceAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "monthly_price", "effective_from")
     list_filter = ("kind",)
     ordering = ("kind", "-effective_from")
@@ -24,14 +26,14 @@ class ChannelPriceAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelMaximum)
-class ChannelMaximumAdmin(admin.ModelAdmin):
+class ChannelMaximumAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "account", "maximum")
     list_filter = ("kind",)
     autocomplete_fields = ("account",)
 
 
 @admin.register(Trunk)
-class TrunkAdmin(admin.ModelAdmin):
+class TrunkAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("account", "outbound", "inbound", "two_way", "trunk_only")
     list_filter = ("trunk_only",)
     search_fields = ("account__name", "account__code")
@@ -41,7 +43,7 @@ class TrunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelChange)
-class ChannelChangeAdmin(admin.ModelAdmin):
+class ChannelChangeAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "account",
