@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-
-from billing.admin.base import MoneyAdminMixin
 from django.http import HttpRequest
 
+from billing.admin.base import MoneyAdminMixin
 from trunking.models import ChannelChange, ChannelMaximum, ChannelPrice, Trunk
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
-from django.db import models
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-
-from billing.admin.base import MoneyAdminMixin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from billing.admin.base import MoneyAdminMixin
 from billing.models import DID, DIDGroup, Extension
 
 

@@ -7,8 +7,6 @@ import io
 from typing import Any
 
 from django.contrib import admin, messages
-
-from billing.admin.base import MoneyAdminMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from billing.admin.base import MoneyAdminMixin
 from billing.forms.rates import RateDeckImportForm
 from billing.models import (
     AccountPlan,

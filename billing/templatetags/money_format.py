@@ -28,7 +28,7 @@ register = template.Library()
 
 
 def _with_exact(text: str, value: Decimal, *, autoescape: bool) -> str | SafeString:
-    """``text`` (the amount in cents), with the exact 4-place amount as a tooltip when they differ."""
+    """``text`` (in cents), with the exact 4-place amount as a tooltip when they differ."""
     if not autoescape:
         return text
     if is_whole_cents(value):

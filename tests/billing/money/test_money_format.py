@@ -95,7 +95,8 @@ def test_per_call_charges_and_prices_always_have_four_places() -> None:
 def test_plain_text_templates_get_no_markup() -> None:
     """E-mails are rendered with autoescape off: the amount in cents, without the tooltip."""
     template = Template(
-        "{% load money_format %}{% autoescape off %}{{ a|usd }} {{ b|signed_usd }}{% endautoescape %}"
+        "{% load money_format %}{% autoescape off %}"
+        "{{ a|usd }} {{ b|signed_usd }}{% endautoescape %}"
     )
     text = template.render(Context({"a": Decimal("98.6650"), "b": Decimal("-0.0750")}))
     assert text == f"$98.67 {MINUS}$0.08"
