@@ -64,9 +64,15 @@ class _Echo:
         return value
 
 
+# Excel reads a CSV without a byte-order mark as the local code page, which garbles → — •; with
+# it, Excel, LibreOffice and Python's "utf-8-sig" all read UTF-8.
+BOM = "\ufeff"
+
+
 def csv_lines(rows: Iterable[list[object]], *, header: list[str] = HEADER) -> Iterator[str]:
+    """The CSV file, line by line: a UTF-8 byte-order mark, the header, then the rows."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield BOM + writer.writerow(header)
     for row in rows:
         yield writer.writerow([safe_cell(cell) for cell in row])
 

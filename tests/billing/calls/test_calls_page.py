@@ -35,8 +35,9 @@ def ids_on_page(html: str) -> list[int]:
 
 
 def csv_rows(response) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(body)))
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM Excel needs
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
 def test_anonymous_is_sent_to_login(client: Client) -> None:
