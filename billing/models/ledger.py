@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from portal.models import Account
@@ -86,6 +88,17 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableError("Ledger entries are append-only; post a reversing entry instead.")
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        """When what the entry records happened: a call's start (a call is posted when its
+        record arrives, after it ended, maybe the next day), else the posting time."""
+        if self.kind == self.Kind.CALL:
+            try:
+                return self.call.started_at  # type: ignore[attr-defined]
+            except ObjectDoesNotExist:
+                pass
+        return self.created_at
 
     @property
     def is_credit(self) -> bool:

@@ -95,6 +95,7 @@ def test_csv_is_the_filtered_set_on_every_page(customer_client: Client, history:
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == [
         "Date",
+        "Posted",
         "Time zone",
         "Type",
         "Description",
@@ -102,8 +103,8 @@ def test_csv_is_the_filtered_set_on_every_page(customer_client: Client, history:
         "Balance after (USD)",
     ]
     assert len(rows) == 31  # all 30 calls, not one page of them
-    assert {r[2] for r in rows[1:]} == {"Call"}
-    assert rows[1][4] == "-0.0250"
+    assert {r[3] for r in rows[1:]} == {"Call"}
+    assert rows[1][5] == "-0.0250"
     everything = customer_client.get(URL, {"export": "csv"})
     assert (
         len(

@@ -43,5 +43,6 @@ def test_the_balance_history_csv_has_the_bom_and_plain_numbers(
     data = b"".join(response.streaming_content)
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1][3] == "Credit → debit — test • one"
-    assert "-0.0750" in rows[1]  # machine-readable: a hyphen-minus and 4 places, no $
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Description"] == "Credit → debit — test • one"
+    assert row["Amount (USD)"] == "-0.0750"  # machine-readable: a hyphen-minus, 4 places, no $
