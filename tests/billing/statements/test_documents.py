@@ -134,7 +134,7 @@ def test_a_paid_card_payment_has_a_receipt(customer_client, account) -> None:
     assert "$25.00" in text
     assert "Visa •••• 4242" in text
     # Paid at 18:30 UTC: the customer's own clock.
-    assert "Feb 3, 2028 10:30 AM" in text
+    assert "Feb 3, 2028, 10:30 AM" in text
 
 
 def test_a_failed_payment_has_no_receipt(customer_client, account) -> None:
