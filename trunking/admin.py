@@ -19,9 +19,11 @@ class ChannelPriceAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind",)
     ordering = ("kind", "-effective_from")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    readonly_fields = ("kind", "monthly_price", "effective_from")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A price that billing months already used stays as it was: add a new row instead.
-        return ("kind", "monthly_price", "effective_from") if obj is not None else ()
+        return super().get_readonly_fields(request, obj) if obj is not None else []
 
 
 @admin.register(ChannelMaximum)

@@ -3,7 +3,7 @@ capped paginator."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,10 +21,10 @@ EXACT_MONEY_FIELDS = frozenset({"rate", "overage_rate", "connect_fee", "minimum_
 _SUFFIX = "_usd"
 
 
-def _money_field_names(model: type[models.Model]) -> dict[str, int]:
-    """Each money field of ``model`` (a DecimalField with 4 places) and the places to show."""
+def _money_field_names(model: type[models.Model]) -> dict[str, tuple[int, str]]:
+    """Each money field of ``model`` (a DecimalField with 4 places): places to show, label."""
     return {
-        f.name: 4 if f.name in EXACT_MONEY_FIELDS else 2
+        f.name: (4 if f.name in EXACT_MONEY_FIELDS else 2, str(f.verbose_name))
         for f in model._meta.fields
         if isinstance(f, models.DecimalField) and f.decimal_places == 4
     }
@@ -56,30 +56,29 @@ class MoneyAdminMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._money = _money_field_names(self.model)
-        for name, places in self._money.items():
-            label = str(self.model._meta.get_field(name).verbose_name)
+        for name, (places, label) in self._money.items():
             setattr(self, name + _SUFFIX, money_display(name, places=places, label=label))
 
-    def get_list_display(self, request: HttpRequest) -> Sequence[Any]:
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
         editable = set(getattr(self, "list_editable", ()))  # an input, not a display
         return [
             n + _SUFFIX if isinstance(n, str) and n in self._money and n not in editable else n
             for n in super().get_list_display(request)  # type: ignore[misc]
         ]
 
-    def _readonly_money(self, request: HttpRequest, obj: Any) -> set[str]:
-        readonly = set(super().get_readonly_fields(request, obj))  # type: ignore[misc]
-        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
-            readonly |= set(self._money)
-        return readonly & set(self._money)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
-        money = self._readonly_money(request, obj)
+        money = set(self._money) & set(fields)
+        if not self.has_change_permission(request, obj):  # type: ignore[attr-defined]
+            money = set(self._money)  # the whole page is read-only
         swapped = [n + _SUFFIX if n in money else n for n in fields]
-        return swapped + [n + _SUFFIX for n in money if n not in fields]
+        return swapped + [n + _SUFFIX for n in self._money if n in money and n not in fields]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def _readonly_money(self, request: HttpRequest, obj: Any) -> set[str]:
+        shown = set(self.get_readonly_fields(request, obj))  # the subclass's own rule included
+        return {n for n in self._money if n + _SUFFIX in shown}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         money = self._readonly_money(request, obj)
 
         def shown(name: Any) -> Any:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from billing.money import format_usd
 from portal.models import Account
 
 
@@ -79,7 +80,8 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d} {self.get_kind_display()} {self.amount}"
+        amount = format_usd(self.amount, places=4)
+        return f"{self.created_at:%Y-%m-%d} {self.get_kind_display()} {amount}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -95,7 +97,7 @@ class LedgerEntry(models.Model):
         record arrives, after it ended, maybe the next day), else the posting time."""
         if self.kind == self.Kind.CALL:
             try:
-                return self.call.started_at  # type: ignore[attr-defined]
+                return self.call.started_at
             except ObjectDoesNotExist:
                 pass
         return self.created_at

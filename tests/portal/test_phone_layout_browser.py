@@ -38,7 +38,9 @@ HIDDEN_OVERFLOW = """() => [...document.querySelectorAll('.table-wrap, main, .ca
 def _pages(account) -> list[tuple[str, str]]:
     call = Call.objects.filter(account=account).order_by("-started_at").first()
     if call is None:  # the demo's calls are seeded once per database
-        call = CallFactory(account=account, started_at=timezone.now() - dt.timedelta(hours=1))
+        call = CallFactory.create(
+            account=account, started_at=timezone.now() - dt.timedelta(hours=1)
+        )
     statement = _make_statement(account)
     port = _make_port(account)
     return [
@@ -62,7 +64,9 @@ def _pages(account) -> list[tuple[str, str]]:
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("width,height", WIDTHS)
-def test_every_page_fits_the_screen(live_server, page: Page, artifacts: Path, width, height) -> None:
+def test_every_page_fits_the_screen(
+    live_server, page: Page, artifacts: Path, width: int, height: int
+) -> None:
     account = demo.seed(now=timezone.now() - dt.timedelta(minutes=5))
     pages = _pages(account)
     page.set_viewport_size({"width": width, "height": height})
@@ -83,7 +87,8 @@ def test_every_page_fits_the_screen(live_server, page: Page, artifacts: Path, wi
         assert page.evaluate(HIDDEN_OVERFLOW) == [], path
         count, outside = page.evaluate(MONEY_CELLS_OUTSIDE, width)
         assert outside == [], (path, outside)
-        assert page.get_by_test_id("times-note").inner_text().startswith("Times in America/New York")
+        note = page.get_by_test_id("times-note").inner_text()
+        assert note.startswith("Times in America/New York ("), path
         if name in ("per-minute", "calls", "dashboard"):
             assert count > 0, f"{path}: no money shown, the check checked nothing"
 
