@@ -9,6 +9,7 @@ Pick the filter by what the column *is*, never by the amount's digits:
 - ``charge``: what one call cost — always 4 places (``$0.0750``, ``$0.0000``).
 - ``per_minute``: a price per minute — always 4 places (``$0.0250/min``).
 - ``usd4``: any other exact amount (connection fee, minimum charge) — 4 places.
+- ``usd_text``: ``usd`` without markup, for attributes (``aria-label``, ``title``).
 
 In a template rendered with autoescape off (the plain-text e-mails) the filters write plain
 text, without markup. Negatives always carry U+2212 "−"; CSV files keep plain ``-0.0750``.
@@ -46,6 +47,14 @@ def usd(value: Decimal | int | str | None, autoescape: bool = True) -> str:
         return ""
     amount = Decimal(value)
     return _with_exact(format_usd(amount), amount, autoescape=autoescape)
+
+
+@register.filter
+def usd_text(value: Decimal | int | str | None) -> str:
+    """A balance or total as plain text, for an attribute (``aria-label``): ``$98.67``."""
+    if value is None or value == "":
+        return ""
+    return format_usd(Decimal(value))
 
 
 @register.filter(needs_autoescape=True)

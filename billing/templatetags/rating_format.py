@@ -15,7 +15,7 @@ register = template.Library()
 
 # The money filters of money_format (the one module that formats money), for templates loading
 # this one: the same functions, not copies.
-for _name in ("usd", "signed_usd", "charge", "usd4", "per_minute"):
+for _name in ("usd", "usd_text", "signed_usd", "charge", "usd4", "per_minute"):
     register.filters[_name] = money_format.register.filters[_name]
 
 

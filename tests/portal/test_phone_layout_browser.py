@@ -46,6 +46,7 @@ def _pages(account) -> list[tuple[str, str]]:
     return [
         ("dashboard", "/dashboard/"),
         ("per-minute", "/per-minute/"),
+        ("payments", "/per-minute/payments/"),
         ("calls", "/calls/"),
         ("call-detail", f"/calls/{call.pk}/"),
         ("numbers", "/numbers/"),
