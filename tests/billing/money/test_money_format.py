@@ -9,7 +9,14 @@ import pytest
 from django.template import Context, Template
 
 from billing.money import format_usd
-from billing.templatetags.money_format import charge, per_minute, signed_usd, usd, usd4
+from billing.templatetags.money_format import (
+    charge,
+    per_minute,
+    signed_usd,
+    usd,
+    usd4,
+    usd_text,
+)
 
 MINUS = "\u2212"
 
@@ -116,3 +123,9 @@ def test_the_filters_read_the_same_in_a_template() -> None:
 def test_empty_values_show_nothing() -> None:
     for f in (usd, signed_usd, charge, per_minute, usd4):
         assert f(None) == ""
+
+
+def test_an_amount_inside_an_attribute_is_plain_text() -> None:
+    assert usd_text(Decimal("98.6650")) == "$98.67"
+    assert usd_text(Decimal("-5")) == f"{MINUS}$5.00"
+    assert usd_text(None) == ""
