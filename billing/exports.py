@@ -64,9 +64,15 @@ class _Echo:
         return value
 
 
+# Excel reads a CSV without a byte-order mark as the local code page, which garbles → — •; with
+# it, Excel, LibreOffice and Python's "utf-8-sig" all read UTF-8.
+BOM = "\ufeff"
+
+
 def csv_lines(rows: Iterable[list[object]], *, header: list[str] = HEADER) -> Iterator[str]:
+    """The CSV file, line by line: a UTF-8 byte-order mark, the header, then the rows."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(header)
+    yield BOM + writer.writerow(header)
     for row in rows:
         yield writer.writerow([safe_cell(cell) for cell in row])
 
@@ -81,13 +87,23 @@ def call_rows(calls: QuerySet[Call], *, tz: ZoneInfo) -> Iterator[list[object]]:
         yield row
 
 
-LEDGER_HEADER = ["Date", "Time zone", "Type", "Description", "Amount (USD)", "Balance after (USD)"]
+LEDGER_HEADER = [
+    "Date",
+    "Posted",
+    "Time zone",
+    "Type",
+    "Description",
+    "Amount (USD)",
+    "Balance after (USD)",
+]
 
 
 def ledger_rows(entries: QuerySet[LedgerEntry], *, tz: ZoneInfo) -> Iterator[list[object]]:
-    """The balance history's rows, read in chunks."""
+    """The balance history's rows, read in chunks: the date the history shows (a call's start)
+    and, beside it, when the entry was posted; exact amounts with 4 places and a plain "-"."""
     for entry in entries.iterator(chunk_size=500):
         yield [
+            entry.occurred_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             entry.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             str(tz),
             entry.get_kind_display(),

@@ -42,10 +42,25 @@ def from_minor_units(value: int) -> Decimal:
     return money(Decimal(value) / 100)
 
 
-def format_usd(value: Decimal, *, places: int = 2) -> str:
-    """``-1234.5`` → ``-$1,234.50``; sub-cent amounts keep up to 4 places when present."""
-    amount = money(value)
-    if places == 2 and amount != cents(amount):
-        places = 4
-    sign = "-" if amount < 0 else ""
+MINUS = "\u2212"  # the one minus sign people read; CSV keeps the machine-readable "-"
+
+
+def format_usd(value: Decimal | int | str, *, places: int = 2) -> str:
+    """The one way money is written for people: ``-1234.5`` → ``−$1,234.50``.
+
+    ``places=2`` (balances, totals, payments) rounds half up to whole cents; ``places=4``
+    (per-call charges, per-minute prices, the exact value behind a rounded one) keeps 4.
+    The number of places depends on what the amount *is*, never on its digits, so a column
+    never mixes $0.15 with $0.0750. Negatives get a true minus sign (U+2212).
+    """
+    if places not in (2, 4):
+        raise ValueError("format_usd shows 2 (cents) or 4 (exact) places")
+    amount = money(value, places=CENTS if places == 2 else FOUR_PLACES)
+    sign = MINUS if amount < 0 else ""
     return f"{sign}${abs(amount):,.{places}f}"
+
+
+def is_whole_cents(value: Decimal | int | str) -> bool:
+    """True when rounding to cents loses nothing (no tooltip needed for the exact value)."""
+    amount = money(value)
+    return amount == cents(amount)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import CallPermissions
-from billing.money import ZERO, format_usd
+from billing.money import ZERO
 from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
 from billing.selectors.plans import billing_period, pending_plan_change, plan_for_account
@@ -23,15 +23,15 @@ def balance_panel(account: Account) -> dict[str, Any]:
     profile = billing_profile_for(account=account)
     return {
         "template": "billing/panels/balance.html",
-        "balance": format_usd(account.balance),
+        "balance": account.balance,
         "negative": account.balance <= 0,
         "low": (
             profile.low_balance_threshold is not None
             and account.balance < profile.low_balance_threshold
         ),
         "auto_recharge": profile.auto_recharge_enabled,
-        "auto_recharge_threshold": format_usd(profile.auto_recharge_threshold),
-        "auto_recharge_amount": format_usd(profile.auto_recharge_amount),
+        "auto_recharge_threshold": profile.auto_recharge_threshold,
+        "auto_recharge_amount": profile.auto_recharge_amount,
         "url": reverse("billing:per_minute"),
     }
 
@@ -53,8 +53,8 @@ def standing_panel(account: Account) -> dict[str, Any] | None:
     return {
         "template": "billing/panels/standing.html",
         "suspended": suspended,
-        "balance": format_usd(account.balance),
-        "to_pay": format_usd(-account.balance) if account.balance < 0 else format_usd(ZERO),
+        "balance": account.balance,
+        "to_pay": -account.balance if account.balance < 0 else ZERO,
         "negative_since": local_date(state.negative_since, account) if state.negative_since else "",
         "suspends_on": local_date(state.negative_since + suspend_grace(), account)
         if state.negative_since and not suspended

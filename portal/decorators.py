@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 
 from portal.models import Account, User
 from portal.selectors import account_for_user
@@ -41,7 +42,8 @@ def customer_view(*, roles: Collection[str]) -> Callable[[View], View]: ...
 def customer_view(
     view: View | None = None, /, *, roles: Collection[str] | None = None
 ) -> View | Callable[[View], View]:
-    """Login required; sets ``request.account`` to the user's own account (404 without one).
+    """Login required; sets ``request.account`` to the user's own account (404 without one)
+    and renders in the account's time zone.
 
     Views look objects up through selectors scoped to ``request.account``, so another account's
     id in a URL is a 404. ``roles``: only users with one of these roles get the view; the others
@@ -56,9 +58,11 @@ def customer_view(
             user = cast(User, request.user)
             customer_request = cast(CustomerRequest, request)
             customer_request.account = account_for_user(user=user)
-            if allowed is not None and user.role not in allowed:
-                return _forbidden(request, allowed)
-            return view(customer_request, *args, **kwargs)
+            # Every time on a customer page is in the account's zone (the server runs in UTC).
+            with timezone.override(customer_request.account.tz):
+                if allowed is not None and user.role not in allowed:
+                    return _forbidden(request, allowed)
+                return view(customer_request, *args, **kwargs)
 
         protected = login_required(wrapper)
         protected.allowed_roles = allowed  # type: ignore[attr-defined]

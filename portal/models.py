@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from portal.times import zone_label
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -63,8 +65,8 @@ class Account(models.Model):
 
     @property
     def timezone_label(self) -> str:
-        """``America/New_York`` → ``America/New York``, as customers read it."""
-        return self.timezone.replace("_", " ")
+        """``America/New_York`` → ``America/New York (EST)``, as every page writes it."""
+        return zone_label(self.timezone)
 
     @property
     def is_active(self) -> bool:

@@ -9,29 +9,32 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from billing.admin.base import MoneyAdminMixin
 from trunking.models import ChannelChange, ChannelMaximum, ChannelPrice, Trunk
 
 
 @admin.register(ChannelPrice)
-class ChannelPriceAdmin(admin.ModelAdmin):
+class ChannelPriceAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "monthly_price", "effective_from")
     list_filter = ("kind",)
     ordering = ("kind", "-effective_from")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+    readonly_fields = ("kind", "monthly_price", "effective_from")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A price that billing months already used stays as it was: add a new row instead.
-        return ("kind", "monthly_price", "effective_from") if obj is not None else ()
+        return super().get_readonly_fields(request, obj) if obj is not None else []
 
 
 @admin.register(ChannelMaximum)
-class ChannelMaximumAdmin(admin.ModelAdmin):
+class ChannelMaximumAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "account", "maximum")
     list_filter = ("kind",)
     autocomplete_fields = ("account",)
 
 
 @admin.register(Trunk)
-class TrunkAdmin(admin.ModelAdmin):
+class TrunkAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("account", "outbound", "inbound", "two_way", "trunk_only")
     list_filter = ("trunk_only",)
     search_fields = ("account__name", "account__code")
@@ -41,7 +44,7 @@ class TrunkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChannelChange)
-class ChannelChangeAdmin(admin.ModelAdmin):
+class ChannelChangeAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "account",

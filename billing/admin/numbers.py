@@ -6,11 +6,12 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from billing.admin.base import MoneyAdminMixin
 from billing.models import DID, DIDGroup, Extension
 
 
 @admin.register(DIDGroup)
-class DIDGroupAdmin(admin.ModelAdmin):
+class DIDGroupAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "rate",
@@ -31,7 +32,7 @@ class DIDGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(DID)
-class DIDAdmin(admin.ModelAdmin):
+class DIDAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("number", "account", "group", "label", "created_at")
     list_filter = ("group",)
     search_fields = ("number", "account__code", "account__name", "label")
@@ -40,7 +41,7 @@ class DIDAdmin(admin.ModelAdmin):
 
 
 @admin.register(Extension)
-class ExtensionAdmin(admin.ModelAdmin):
+class ExtensionAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("number", "name", "account")
     search_fields = ("number", "name", "account__code", "account__name")
     list_select_related = ("account",)

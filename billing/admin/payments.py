@@ -9,13 +9,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from billing.admin.base import ReadOnlyAdmin
+from billing.admin.base import MoneyAdminMixin, ReadOnlyAdmin
 from billing.models import BillingProfile, Deposit, StripeEvent
 from billing.services.stripe_events import stripe_event_process
 
 
 @admin.register(BillingProfile)
-class BillingProfileAdmin(admin.ModelAdmin):
+class BillingProfileAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """Staff set the auto-recharge caps here; the customer sets the rest on the Per Minute page."""
 
     list_display = (

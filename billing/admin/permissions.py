@@ -10,13 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from billing.admin.base import ReadOnlyAdmin
+from billing.admin.base import MoneyAdminMixin, ReadOnlyAdmin
 from billing.models import CallPermissionChange, CallPermissions, CountryRisk
 from billing.services.permissions import call_permissions_update, fraud_hold_release
 
 
 @admin.register(CountryRisk)
-class CountryRiskAdmin(admin.ModelAdmin):
+class CountryRiskAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("country", "tier", "note")
     list_editable = ("tier",)
     list_filter = ("tier",)
@@ -24,7 +24,7 @@ class CountryRiskAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallPermissions)
-class CallPermissionsAdmin(admin.ModelAdmin):
+class CallPermissionsAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = (
         "account",
         "allow_low",

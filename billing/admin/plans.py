@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from billing.admin.base import MoneyAdminMixin
 from billing.forms.rates import RateDeckImportForm
 from billing.models import (
     AccountPlan,
@@ -29,13 +30,13 @@ from billing.services.rate_import import rate_deck_import
 from portal.errors import DomainError
 
 
-class IncludedDestinationInline(admin.TabularInline):
+class IncludedDestinationInline(MoneyAdminMixin, admin.TabularInline):
     model = IncludedDestination
     extra = 1
 
 
 @admin.register(ServicePlan)
-class ServicePlanAdmin(admin.ModelAdmin):
+class ServicePlanAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "monthly_price",
@@ -57,7 +58,7 @@ class ServicePlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(RateDeck)
-class RateDeckAdmin(admin.ModelAdmin):
+class RateDeckAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "description", "rate_count", "updated_at", "browse_link")
     search_fields = ("name",)
     readonly_fields = ("created_at", "updated_at", "rate_count", "browse_link")
@@ -127,7 +128,7 @@ class RateDeckAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rate)
-class RateAdmin(admin.ModelAdmin):
+class RateAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("prefix", "destination", "rate", "connect_fee", "initial", "increment", "deck")
     list_filter = ("deck",)
     search_fields = ("^prefix", "destination")
@@ -139,14 +140,14 @@ class RateAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountRating)
-class AccountRatingAdmin(admin.ModelAdmin):
+class AccountRatingAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("account", "rate_deck")
     search_fields = ("account__code", "account__name")
     autocomplete_fields = ("account", "rate_deck")
 
 
 @admin.register(AccountPlan)
-class AccountPlanAdmin(admin.ModelAdmin):
+class AccountPlanAdmin(MoneyAdminMixin, admin.ModelAdmin):
     """Plan history. "Add" changes an account's plan through ``account_plan_set``: from the
     next billing month (or now, for an account without a plan). Rows are never edited."""
 

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from billing.admin.base import ReadOnlyAdmin
+from billing.admin.base import MoneyAdminMixin, ReadOnlyAdmin
 from billing.forms.ports import (
     PortCompleteForm,
     PortRejectForm,
@@ -33,7 +33,7 @@ from portal.models import User
 
 
 @admin.register(PortFee)
-class PortFeeAdmin(admin.ModelAdmin):
+class PortFeeAdmin(MoneyAdminMixin, admin.ModelAdmin):
     list_display = ("country_label", "fee", "toll_free_portable")
     list_editable = ("fee", "toll_free_portable")
     list_display_links = ("country_label",)
@@ -49,7 +49,7 @@ class PortFeeAdmin(admin.ModelAdmin):
         return obj.country or "Default (every other country)"
 
 
-class PortNumberInline(admin.TabularInline):
+class PortNumberInline(MoneyAdminMixin, admin.TabularInline):
     model = PortNumber
     extra = 0
     can_delete = False
@@ -60,7 +60,7 @@ class PortNumberInline(admin.TabularInline):
         return False
 
 
-class PortTransitionInline(admin.TabularInline):
+class PortTransitionInline(MoneyAdminMixin, admin.TabularInline):
     model = PortTransition
     extra = 0
     can_delete = False

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
+from billing.money import format_usd
 from portal.models import Account
 
 
@@ -77,7 +80,8 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d} {self.get_kind_display()} {self.amount}"
+        amount = format_usd(self.amount, places=4)
+        return f"{self.created_at:%Y-%m-%d} {self.get_kind_display()} {amount}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -86,6 +90,17 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise ImmutableError("Ledger entries are append-only; post a reversing entry instead.")
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        """When what the entry records happened: a call's start (a call is posted when its
+        record arrives, after it ended, maybe the next day), else the posting time."""
+        if self.kind == self.Kind.CALL:
+            try:
+                return self.call.started_at
+            except ObjectDoesNotExist:
+                pass
+        return self.created_at
 
     @property
     def is_credit(self) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import QuerySet, Sum
 
 from billing.models import (
@@ -90,13 +91,25 @@ class HistoryFilters:
 
 
 def ledger_history(*, account: Account, filters: HistoryFilters) -> QuerySet[LedgerEntry]:
-    """The account's entries, newest first; dates are whole days in the account's time zone."""
+    """The account's entries, newest first; dates are whole days in the account's time zone.
+
+    A call's entry is dated by the call's start, as the history shows it (the call is posted
+    when its record arrives, after it ended): filtering by the day of the call finds it.
+    """
     entries = LedgerEntry.objects.filter(account=account)
     if filters.kind:
         entries = entries.filter(kind=filters.kind)
-    if filters.date_from:
-        entries = entries.filter(created_at__gte=local_midnight(filters.date_from, account.tz))
-    if filters.date_to:
-        end = local_midnight(filters.date_to + dt.timedelta(days=1), account.tz)
-        entries = entries.filter(created_at__lt=end)
-    return entries.select_related("deposit").order_by("-created_at", "-id")
+    if filters.date_from or filters.date_to:
+        posted = models.Q()
+        started = models.Q()
+        if filters.date_from:
+            start = local_midnight(filters.date_from, account.tz)
+            posted &= models.Q(created_at__gte=start)
+            started &= models.Q(call__started_at__gte=start)
+        if filters.date_to:
+            end = local_midnight(filters.date_to + dt.timedelta(days=1), account.tz)
+            posted &= models.Q(created_at__lt=end)
+            started &= models.Q(call__started_at__lt=end)
+        is_call = models.Q(kind=LedgerEntry.Kind.CALL, call__isnull=False)
+        entries = entries.filter((posted & ~is_call) | (is_call & started))
+    return entries.select_related("deposit", "call").order_by("-created_at", "-id")

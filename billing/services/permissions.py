@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.urls import reverse
 
 from billing.models import Call, CallPermissionChange, CallPermissions
-from billing.money import money
+from billing.money import format_usd, money
 from billing.selectors.permissions import (
     call_permissions_for,
     daily_cap_staff_max,
@@ -30,6 +30,7 @@ from billing.selectors.permissions import (
 from billing.services.notifications import RECEIPT_SUBJECT_PREFIX, account_mail
 from portal.errors import DomainError
 from portal.models import Account, User
+from portal.times import format_when
 
 logger = logging.getLogger(__name__)
 
@@ -225,12 +226,12 @@ def call_velocity_check(*, account_id: int, now: dt.datetime) -> bool:
         if busiest is not None and busiest["calls"] > velocity_max_calls():
             reason = (
                 f"{busiest['calls']} paid calls to {busiest['to_number']} since "
-                f"{since:%Y-%m-%d %H:%M} UTC (more than {velocity_max_calls()})"
+                f"{format_when(since, locked)} (more than {velocity_max_calls()})"
             )
         elif spent > velocity_max_spend():
             reason = (
-                f"${spent} of calls since {since:%Y-%m-%d %H:%M} UTC "
-                f"(more than ${velocity_max_spend()})"
+                f"{format_usd(spent)} of calls since {format_when(since, locked)} "
+                f"(more than {format_usd(velocity_max_spend())})"
             )
         if not reason:
             return False

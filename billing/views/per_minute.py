@@ -76,7 +76,7 @@ def render_page(
     context: dict[str, Any] = {
         "account": account,
         "can_manage_money": request.user.can_manage_money,
-        "balance": format_usd(account.balance),
+        "balance": account.balance,
         "balance_negative": account.balance < 0,
         "profile": profile,
         # A recharge left the balance below the threshold and nothing has lifted it since.

@@ -116,7 +116,7 @@ def port_detail(request: CustomerRequest, port_id: int) -> HttpResponse:
         "numbers": list(port.numbers.all()),
         "history": port_history(port=port),
         "can_manage_money": request.user.can_manage_money,
-        "balance": format_usd(account.balance),
+        "balance": account.balance,
         "missing": missing,
         "missing_text": format_usd(missing) if missing is not None else "",
         "cancel_form": PortCancelForm(),

@@ -41,7 +41,7 @@ def test_shows_the_charge_split_and_explanation(customer_client: Client, account
     assert "4:50" in html  # talk time
     assert "5 min" in html  # billed
     assert "2 min" in html and "3 min at $0.0250/min" in html
-    assert "Nov 20, 2026 10:00:00" in html  # New York time
+    assert "Nov 20, 2026, 10:00 AM" in html  # New York time, the one format
     assert str(call.call_id) in html
 
 

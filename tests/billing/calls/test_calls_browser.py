@@ -77,7 +77,7 @@ def test_calls_numbers_and_rates_in_chromium(live_server, page: Page, artifacts:
     page.goto(f"{live_server.url}/calls/?direction=outbound")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download CSV").click()
-    csv_text = Path(download_info.value.path()).read_text()
+    csv_text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
     assert csv_text.splitlines()[0].startswith("call_id,start,direction")
     assert len(csv_text.splitlines()) == 1 + calls.filter(direction="outbound").count()
 

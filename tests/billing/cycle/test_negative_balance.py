@@ -79,7 +79,7 @@ def test_a_charge_the_balance_cannot_cover_is_posted_and_the_customer_told(
     assert AccountCycle.objects.get(account=account).negative_since == FEB_1
     [message] = [m for m in mail.outbox if "monthly charges" in m.subject]
     assert message.to == ["owner@example.com"]
-    assert "Your prepaid balance is now -$46.00" in message.body
+    assert "Your prepaid balance is now \N{MINUS SIGN}$46.00" in message.body
     assert "3 two-way channels × $12.00: $36.00" in message.body
     assert "Add at least $46.00" in message.body
 
@@ -161,5 +161,5 @@ def test_the_dashboard_says_why_and_what_to_pay(
     scan_at(FEB_1 + dt.timedelta(days=8))
     html = " ".join(client.get("/dashboard/").content.decode().split())
     assert "Your SIP trunks are suspended" in html
-    assert "below zero since Feb 1, 2028 and is -$46.00" in html
+    assert "below zero since Feb 1, 2028 and is \N{MINUS SIGN}$46.00" in html
     assert "Add more than $46.00 and calls resume at once" in html

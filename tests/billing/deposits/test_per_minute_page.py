@@ -92,9 +92,10 @@ def test_csv_is_the_filtered_set_on_every_page(customer_client: Client, history:
     response = customer_client.get(URL, {"kind": "call", "export": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0] == [
         "Date",
+        "Posted",
         "Time zone",
         "Type",
         "Description",
@@ -102,15 +103,24 @@ def test_csv_is_the_filtered_set_on_every_page(customer_client: Client, history:
         "Balance after (USD)",
     ]
     assert len(rows) == 31  # all 30 calls, not one page of them
-    assert {r[2] for r in rows[1:]} == {"Call"}
-    assert rows[1][4] == "-0.0250"
+    assert {r[3] for r in rows[1:]} == {"Call"}
+    assert rows[1][5] == "-0.0250"
     everything = customer_client.get(URL, {"export": "csv"})
-    assert len(list(csv.reader(io.StringIO(b"".join(everything.streaming_content).decode())))) == 33
+    assert (
+        len(
+            list(
+                csv.reader(io.StringIO(b"".join(everything.streaming_content).decode("utf-8-sig")))
+            )
+        )
+        == 33
+    )
 
 
 def test_csv_defuses_formula_like_descriptions(customer_client: Client, account: Account) -> None:
     post(account, "1", "x", "adjustment", dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "=HYPERLINK(1)")
-    body = b"".join(customer_client.get(URL, {"export": "csv"}).streaming_content).decode()
+    body = b"".join(customer_client.get(URL, {"export": "csv"}).streaming_content).decode(
+        "utf-8-sig"
+    )
     assert "'=HYPERLINK(1)" in body
 
 

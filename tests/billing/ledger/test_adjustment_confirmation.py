@@ -64,7 +64,7 @@ def test_the_customer_sees_the_description_and_never_the_internal_note(
     assert "Service credit for the March outage" in page
     assert "CFO approved" not in page
     export = customer_client.get(reverse("billing:per_minute") + "?export=csv")
-    csv_text = b"".join(export.streaming_content).decode()
+    csv_text = b"".join(export.streaming_content).decode("utf-8-sig")
     assert "Service credit" in csv_text and "CFO approved" not in csv_text
 
 

@@ -77,7 +77,7 @@ def test_it_shows_the_plan_its_minutes_and_the_monthly_charges(
     assert '188 <span class="stat-sub">of 500 left</span>' in html
     assert "312 used since Nov 1 · resets on Dec 1" in html
     assert 'role="meter"' in html and 'style="width:62%"' in html
-    assert "<td>Starter plan</td>" in html
+    assert '<td data-label="Charge">Starter plan</td>' in html
     assert 'data-testid="recurring-total">$19.99<' in html
     assert 'data-testid="next-bill-date">Dec 1, 2026<' in html
 

@@ -86,7 +86,7 @@ def test_connection_fee_and_blocks_are_shown(customer_client: Client, account, s
     html = lookup(customer_client, "+35722123456")
     assert "Cyprus premium route" in html
     assert "$0.1234/min" in html
-    assert "First 30 s, then every 6 s, plus $0.05 per answered call" in html
+    assert "First 30 s, then every 6 s, plus $0.0500 per answered call" in html
 
 
 def test_own_extension_is_free(customer_client: Client, account, starter) -> None:

@@ -42,7 +42,8 @@ def pdf_text(content: bytes) -> str:
 def test_the_list_shows_each_statement(customer_client, statement) -> None:
     page = customer_client.get(reverse("billing:statements")).content.decode()
     assert "INV-000001" in page
-    assert "$73.7655" in page  # the closing balance, to the ten-thousandth
+    # The closing balance in cents, the exact value to the ten-thousandth in its tooltip.
+    assert '<data class="money" value="73.7655" title="Exact: $73.7655">$73.77</data>' in page
     assert reverse("billing:statement_pdf", args=[statement.pk]) in page
 
 
@@ -51,12 +52,12 @@ def test_the_statement_page_shows_every_total(customer_client, statement) -> Non
     for text in (
         "Control Center Communications",
         "Calls: per-minute destinations",
-        "-$1.2345",
+        'title="Exact: \N{MINUS SIGN}$1.2345">\N{MINUS SIGN}$1.23</data>',
         "Service plan fee",
-        "-$20.00",
+        "\N{MINUS SIGN}$20.00",
         "Refund",
         "$100.00",  # opening
-        "$73.7655",  # closing
+        'title="Exact: $73.7655">$73.77</data>',  # closing
         # The period in the account's time zone: Feb 1 00:00 UTC is Jan 31 in Los Angeles.
         "Jan 31, 2028 \N{EN DASH} Feb 28, 2028",
         # Closed at midnight UTC on Mar 1: still Feb 29 in Los Angeles.
@@ -72,7 +73,7 @@ def test_the_pdf_has_the_invoice_number_and_closing_balance(customer_client, sta
     assert response.content.startswith(b"%PDF-")
     text = pdf_text(response.content)
     assert "INV-000001" in text
-    assert "$73.7655" in text
+    assert "$73.77" in text  # in cents; the exact value is in the CSV
     assert "Control Center Communications" in text
     assert "Opening balance" in text
 
@@ -80,7 +81,8 @@ def test_the_pdf_has_the_invoice_number_and_closing_balance(customer_client, sta
 def test_the_csv_has_the_lines_and_totals(customer_client, statement) -> None:
     response = customer_client.get(reverse("billing:statement_csv", args=[statement.pk]))
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["Section", "Line", "Entries", "Amount (USD)"]
     assert ["Opening balance", "", "", "100.0000"] in rows
     assert ["Usage", "Calls: per-minute destinations", "1", "-1.2345"] in rows
@@ -132,7 +134,7 @@ def test_a_paid_card_payment_has_a_receipt(customer_client, account) -> None:
     assert "$25.00" in text
     assert "Visa •••• 4242" in text
     # Paid at 18:30 UTC: the customer's own clock.
-    assert "Feb 3, 2028 10:30 AM" in text
+    assert "Feb 3, 2028, 10:30 AM" in text
 
 
 def test_a_failed_payment_has_no_receipt(customer_client, account) -> None:

@@ -43,7 +43,11 @@ def test_the_statements_page(live_server, page: Page, artifacts: Path, width, he
     page.screenshot(path=str(artifacts / f"statements-list-{width}.png"), full_page=True)
 
     page.get_by_role("link", name="INV-000002").click()
-    expect(page.get_by_test_id("closing")).to_have_text("$69.2933")
+    # The closing balance in cents; the exact value in its tooltip.
+    expect(page.get_by_test_id("closing")).to_have_text("$69.29")
+    expect(page.get_by_test_id("closing").locator("data")).to_have_attribute(
+        "title", "Exact: $69.2933"
+    )
     expect(page.get_by_test_id("period")).to_contain_text("Feb 1, 2028 – Feb 29, 2028")
     # Nothing wider than the screen: the statement reads on a phone without sideways scroll.
     scroll = page.evaluate("document.documentElement.scrollWidth")
