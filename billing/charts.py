@@ -6,8 +6,9 @@ rendered and readable without JavaScript. Values stay ``Decimal`` (minutes, doll
 coordinates are floats, rounded to a tenth of a unit.
 
 The drawing area is a fixed ``viewBox`` that the page scales to its width. It is narrow on
-purpose (400 units): on a 390 px phone the picture is drawn at about 0.85x, so 13-unit labels
-stay about 11 px; a stylesheet cap keeps it from growing past ~1.5x on a laptop.
+purpose (400 units); the stylesheet draws labels at 13 units (about 15 px on a laptop, where a
+cap keeps the picture from growing past 1.5x) and at 16 units on a phone, where the picture is
+drawn at about 0.8x (so about 13 px); the margins leave room for either.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from decimal import ROUND_CEILING, Decimal
 # The viewBox and the plot inside it (room on the left for the y labels, below for the days).
 WIDTH = 400
 HEIGHT = 210
-LEFT = 46
+LEFT = 54
 RIGHT = 10
 TOP = 14
-BOTTOM = 30
+BOTTOM = 32
 # At most this many labelled days under a daily chart: more would overlap on a phone.
 MAX_X_LABELS = 5
 # Gridlines above zero: three or four read well at this height.

@@ -84,7 +84,7 @@ class UsageOverview:
     minutes: MinutesSummary
     today: dt.date
     days: list[DayMinutes]  # every day of the billing month up to today
-    spend_days: list[DaySpend]  # the same days' spend
+    spend_days: list[DaySpend]  # every day of the billing month (the days to come are zero)
     months: list[MonthSpend]  # the last SPEND_MONTHS billing months, oldest first
 
     @property
@@ -249,7 +249,10 @@ def usage_overview(
                 current=month is period,
             )
         )
-    spend_days = [spend.get(day) or DaySpend(day=day) for day in _days(period.start_date, today)]
+    # The whole month on the axis (days to come are empty), as the minutes' picture.
+    spend_days = [
+        spend.get(day) or DaySpend(day=day) for day in _days(period.start_date, period.last_day)
+    ]
     return UsageOverview(
         minutes=summary, today=today, days=days, spend_days=spend_days, months=month_spend
     )

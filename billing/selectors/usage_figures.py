@@ -137,10 +137,10 @@ def included_minutes_figure(*, key: str, overview: UsageOverview) -> Figure:
         tick_label=count_tick_label,
         min_step=_MINUTE_STEP,
     )
-    used_seconds = overview.plan_minutes_used
+    included_seconds = sum(d.included for d in overview.days)
     reset = day_label(summary.reset_date)
     text = (
-        f"{_whole_minutes(used_seconds)} of {summary.included_minutes:,} included minutes used "
+        f"{_whole_minutes(included_seconds)} of {summary.included_minutes:,} included minutes used "
         f"by {day_label(overview.today)}; they reset on {reset}."
     )
     if overview.overage_seconds:

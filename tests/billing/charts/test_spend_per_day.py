@@ -80,7 +80,7 @@ def test_the_overview_reads_minutes_and_spend_in_one_query_each(
     with django_assert_num_queries(4):
         overview = usage_overview(account=account, now=NOW)
     assert overview.today == dt.date(2026, 11, 24)
-    assert len(overview.days) == 24 and len(overview.spend_days) == 24
+    assert len(overview.days) == 24 and len(overview.spend_days) == 30
     assert len(overview.period_days) == 30
     assert overview.plan_minutes_used == 480 and overview.overage_seconds == 120
     assert len(overview.months) == SPEND_MONTHS
