@@ -23,8 +23,8 @@ UTC = dt.UTC
 Category = Call.Category
 
 
-def _call(account, started_at: dt.datetime, **fields: object) -> Call:
-    return CallFactory(account=account, started_at=started_at, **fields)
+def _call(account, started_at: dt.datetime, **fields: object) -> None:
+    CallFactory(account=account, started_at=started_at, **fields)
 
 
 def test_a_call_across_local_midnight_counts_once_on_the_day_it_started(
