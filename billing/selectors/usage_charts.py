@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
@@ -120,9 +121,9 @@ def _days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
         day += dt.timedelta(days=1)
 
 
-def _minutes_rows(calls: QuerySet[Call], tz: dt.tzinfo) -> dict[dt.date, DayMinutes]:
-    """ONE query: the calls' billed seconds grouped by their local start day."""
-    rows = (
+def minutes_rows_query(calls: QuerySet[Call], tz: dt.tzinfo) -> QuerySet[Any, Any]:
+    """The calls' billed seconds grouped by their local start day (one row per day)."""
+    return (
         calls.order_by()
         .annotate(day=TruncDate("started_at", tzinfo=tz))
         .values("day")
@@ -134,6 +135,10 @@ def _minutes_rows(calls: QuerySet[Call], tz: dt.tzinfo) -> dict[dt.date, DayMinu
         )
         .order_by("day")
     )
+
+
+def _minutes_rows(calls: QuerySet[Call], tz: dt.tzinfo) -> dict[dt.date, DayMinutes]:
+    """ONE query: the calls' billed seconds by local start day."""
     return {
         row["day"]: DayMinutes(
             day=row["day"],
@@ -142,7 +147,7 @@ def _minutes_rows(calls: QuerySet[Call], tz: dt.tzinfo) -> dict[dt.date, DayMinu
             per_minute=row["per_minute"] or 0,
             incoming_did=row["incoming_did"] or 0,
         )
-        for row in rows
+        for row in minutes_rows_query(calls, tz)
     }
 
 
@@ -186,13 +191,12 @@ def calls_minutes_chart(
     return minutes_by_day(account=account, first=first, last=last, filters=filters)
 
 
-def spend_by_day(
+def spend_rows_query(
     *, account: Account, start: dt.datetime, end: dt.datetime
-) -> dict[dt.date, DaySpend]:
-    """ONE query: ledger charges from ``start`` (inclusive) to ``end`` by local day, usage and
-    monthly charges apart. Charges are negative entries; a credit of the same kinds lowers the
-    day's figure. Payments, refunds of payments and adjustments are not spend."""
-    rows = (
+) -> QuerySet[Any, Any]:
+    """Ledger charges from ``start`` (inclusive) to ``end`` summed by local day, usage and
+    monthly charges apart."""
+    return (
         LedgerEntry.objects.filter(
             account=account,
             created_at__gte=start,
@@ -208,13 +212,21 @@ def spend_by_day(
         )
         .order_by("day")
     )
+
+
+def spend_by_day(
+    *, account: Account, start: dt.datetime, end: dt.datetime
+) -> dict[dt.date, DaySpend]:
+    """ONE query: each local day's charges as positive dollars. Charges are negative entries;
+    a credit of the same kinds lowers the day's figure. Payments, refunds of payments and
+    adjustments are not spend."""
     return {
         row["day"]: DaySpend(
             day=row["day"],
             usage=money(-(row["usage"] or ZERO)),
             recurring=money(-(row["recurring"] or ZERO)),
         )
-        for row in rows
+        for row in spend_rows_query(account=account, start=start, end=end)
     }
 
 
