@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 
 from billing.models import Call, LedgerEntry, Statement
 from billing.money import ZERO, money
-from billing.periods import Period, period_containing
+from billing.periods import Period, local_midnight, period_containing
 from billing.selectors.calls import CallFilters, calls_for_account
 from billing.selectors.statements import KIND_GROUPS
 from billing.selectors.usage import MinutesSummary, minutes_summary
@@ -171,12 +171,18 @@ def minutes_by_day(
 def calls_chart_range(
     *, account: Account, filters: CallFilters, now: dt.datetime
 ) -> tuple[dt.date, dt.date]:
-    """The days the Calls page's chart covers: the filtered dates, else the current billing
-    month up to today; at most MAX_CHART_DAYS (the last ones)."""
-    today = now.astimezone(account.tz).date()
-    period = period_containing(now, billing_day=account.billing_day, tz=account.tz)
+    """The days the Calls page's chart covers: the filtered dates; without a From date, from
+    the start of the billing month of the last day (today without a To date); at most
+    MAX_CHART_DAYS (the last ones)."""
+    tz = account.tz
+    today = now.astimezone(tz).date()
     last = filters.date_to or max(today, filters.date_from or today)
-    first = filters.date_from or min(period.start_date, last)
+    if filters.date_from is not None:
+        first = filters.date_from
+    else:  # the billing month of the last day shown
+        first = period_containing(
+            local_midnight(last, tz), billing_day=account.billing_day, tz=tz
+        ).start_date
     if (last - first).days >= MAX_CHART_DAYS:
         first = last - dt.timedelta(days=MAX_CHART_DAYS - 1)
     return first, last

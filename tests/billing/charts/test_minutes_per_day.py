@@ -175,6 +175,11 @@ def test_the_calls_chart_covers_the_filtered_days_or_this_billing_month(
         dt.date(2026, 11, 20),
         dt.date(2026, 11, 24),
     )
+    until = CallFilters(date_to=dt.date(2026, 10, 15))
+    assert calls_chart_range(account=account, filters=until, now=now) == (
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 15),
+    )
     years = CallFilters(date_from=dt.date(2020, 1, 1), date_to=dt.date(2026, 11, 24))
     first, last = calls_chart_range(account=account, filters=years, now=now)
     assert (last - first).days + 1 == MAX_CHART_DAYS and last == dt.date(2026, 11, 24)
