@@ -109,7 +109,7 @@ def minutes_per_day_figure(*, key: str, days: list[DayMinutes], title: str) -> F
         unit="seconds",
         series=MINUTE_SERIES,
         bars=chart,
-        columns=(*(s.name for s in MINUTE_SERIES), "Total"),
+        columns=("Included", "Overage", "Per-minute", "DID rate", "Total"),
         rows=tuple(
             (
                 day_label(d.day),
@@ -221,18 +221,20 @@ def months_figure(*, key: str, months: list[MonthSpend]) -> Figure:
         columns=(*(s.name for s in SPEND_SERIES), "Total"),
         rows=tuple(
             (
-                f"{_period_text(m)}{' (so far)' if m.current else ''}",
+                f"{label}{' (so far)' if m.current else ''}",
                 (m.usage, m.recurring, m.total),
             )
-            for m in months
+            for label, m in zip(_row_labels(months, billing_day_one), months, strict=True)
         ),
         row_header="Billing month",
     )
 
 
-def _period_text(month: MonthSpend) -> str:
-    first, last = month.period.start_date, month.period.last_day
-    return f"{day_label(first)} – {day_label(last)}, {last.year}"
+def _row_labels(months: list[MonthSpend], billing_day_one: bool) -> list[str]:
+    """``Jul 2026`` for calendar months, else ``Jul 15 – Aug 14``: short enough for a phone."""
+    if billing_day_one:
+        return [f"{m.period.start_date:%b %Y}" for m in months]
+    return [f"{day_label(m.period.start_date)} – {day_label(m.period.last_day)}" for m in months]
 
 
 def overview_figures(*, overview: UsageOverview, prefix: str) -> dict[str, Figure]:

@@ -102,4 +102,18 @@ def test_the_usage_pictures_fit_and_read_on_laptop_and_phone(
     expect(table).to_be_visible()
     expect(table.locator("tbody tr")).to_have_count(6)
     expect(table).to_contain_text("(so far)")
+    # On the phone every column of the table is on screen (no sideways scrolling).
+    for cell in table.locator("tbody tr").first.locator("th, td").all():
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, cell.inner_text()
     spend.screenshot(path=str(artifacts / "charts-months-table-phone.png"))
+    page.goto(f"{live_server.url}/calls/")
+    minutes = page.get_by_test_id("chart-calls-minutes")
+    minutes.get_by_text("Show as table").click()
+    for cell in (
+        minutes.locator("table thead th").all()
+        + minutes.locator("table tbody tr").first.locator("th, td").all()
+    ):
+        box = cell.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390, cell.inner_text()
+    minutes.screenshot(path=str(artifacts / "charts-calls-table-phone.png"))
