@@ -45,6 +45,7 @@ class BillingConfig(AppConfig):
         register_panel(panels.balance_panel)
         register_panel(panels.minutes_panel)
         register_panel(panels.plan_panel)
+        register_panel(panels.usage_charts_panel)
 
         demo.register(seed_demo)
 

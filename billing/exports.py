@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from billing.models import Call, LedgerEntry
+from billing.models import Call, LedgerEntry, Rate
 
 HEADER = [
     "call_id",
@@ -111,3 +111,24 @@ def ledger_rows(entries: QuerySet[LedgerEntry], *, tz: ZoneInfo) -> Iterator[lis
             f"{entry.amount:.4f}",
             f"{entry.balance_after:.4f}",
         ]
+
+
+# Excel reads a CSV as the machine's legacy code page unless it starts with this mark.
+UTF8_BOM = "\ufeff"
+RATE_HEADER = [
+    "prefix",
+    "destination",
+    "rate_per_minute",
+    "connect_fee",
+    "initial_seconds",
+    "increment_seconds",
+]
+
+
+def rate_rows(rates: QuerySet[Rate]) -> Iterator[list[object]]:
+    """A deck's rows by prefix, read in chunks (decks run to 100k+ rows)."""
+    fields = ("prefix", "destination", "rate", "connect_fee", "initial", "increment")
+    for prefix, destination, rate, fee, initial, increment in rates.values_list(*fields).iterator(
+        chunk_size=2000
+    ):
+        yield [prefix, destination, f"{rate:.4f}", f"{fee:.4f}", initial, increment]

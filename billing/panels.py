@@ -13,6 +13,8 @@ from billing.selectors.cycle import cycle_state_for
 from billing.selectors.deposits import billing_profile_for
 from billing.selectors.plans import billing_period, pending_plan_change, plan_for_account
 from billing.selectors.usage import minutes_summary
+from billing.selectors.usage_charts import usage_overview
+from billing.selectors.usage_figures import overview_figures
 from billing.services.notifications import local_date
 from billing.services.standing import suspend_grace
 from portal.models import Account
@@ -87,4 +89,16 @@ def fraud_hold_panel(account: Account) -> dict[str, Any] | None:
         "reason": row.fraud_hold_reason,
         "since": row.fraud_hold_at,
         "url": reverse("billing:call_permissions"),
+    }
+
+
+def usage_charts_panel(account: Account) -> dict[str, Any]:
+    """The dashboard's pictures of this billing month: minutes against the allowance, spend
+    per day, and the last months' spend (one query on calls, one on the ledger)."""
+    overview = usage_overview(account=account, now=timezone.now())
+    return {
+        "template": "billing/panels/usage_charts.html",
+        "overview": overview,
+        "figures": overview_figures(overview=overview, prefix="dash"),
+        "url": reverse("billing:service_plan"),
     }

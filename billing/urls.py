@@ -27,6 +27,7 @@ urlpatterns: list = [
     path("numbers/ports/<int:port_id>/cancel/", ports.port_cancel_view, name="port_cancel"),
     path("numbers/ports/<int:port_id>/bill/", ports.port_bill, name="port_bill"),
     path("rates/", rates.rate_lookup, name="rate_lookup"),
+    path("rates/rate-sheet.csv", rates.rate_sheet_csv, name="rate_sheet_csv"),
     # Settings: the Service Plan page
     path("service-plan/", plans.service_plan, name="service_plan"),
     path("service-plan/switch/", plans.service_plan_switch, name="service_plan_switch"),

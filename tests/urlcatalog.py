@@ -211,6 +211,7 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:call_detail": EVERYONE,
     "billing:numbers": EVERYONE,
     "billing:rate_lookup": EVERYONE,
+    "billing:rate_sheet_csv": EVERYONE,  # the account's own deck (the header alone without one)
     "billing:per_minute": EVERYONE,  # read-only for members: the forms are hidden
     "billing:add_credit": MONEY,
     "billing:deposit_confirm": MONEY,

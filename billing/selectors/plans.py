@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import QuerySet
+
 from billing.models import (
     AccountPlan,
     AccountRating,
@@ -124,3 +126,12 @@ def rate_for_number(*, deck: RateDeck | int, digits: str) -> Rate | None:
     deck_id = deck if isinstance(deck, int) else deck.pk
     rows = list(Rate.objects.filter(deck_id=deck_id, prefix__in=prefixes))
     return max(rows, key=lambda r: len(r.prefix), default=None)
+
+
+def rate_sheet(*, account: Account, at: dt.datetime) -> tuple[RateDeck | None, QuerySet[Rate]]:
+    """The deck that prices the account's calls at ``at`` and its rows by prefix (on the
+    unique (deck, prefix) index), for the customer's download; no deck → no rows."""
+    deck = rate_deck_for_account(account=account, plan=plan_for_account(account=account, at=at))
+    if deck is None:
+        return None, Rate.objects.none()
+    return deck, Rate.objects.filter(deck=deck).order_by("prefix")

@@ -12,6 +12,8 @@ from billing import exports
 from billing.forms.calls import CallFilterForm
 from billing.selectors.calls import CallFilters, call_for_account, call_page, calls_for_account
 from billing.selectors.usage import minutes_summary
+from billing.selectors.usage_charts import calls_chart_range, minutes_by_day
+from billing.selectors.usage_figures import chart_days_text, minutes_per_day_figure
 from portal.decorators import CustomerRequest, customer_view
 
 
@@ -39,7 +41,16 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
         before=request.GET.get("before", ""),
     )
     filtered = filters != CallFilters()
-    summary = minutes_summary(account=account, now=timezone.now())
+    now = timezone.now()
+    summary = minutes_summary(account=account, now=now)
+    figure = None
+    if not (form.is_bound and form.errors):
+        first, last = calls_chart_range(account=account, filters=filters, now=now)
+        figure = minutes_per_day_figure(
+            key="calls-minutes",
+            days=minutes_by_day(account=account, first=first, last=last, filters=filters),
+            title=f"Billed minutes per day, {chart_days_text(first, last)}",
+        )
     return render(
         request,
         "billing/calls.html",
@@ -49,6 +60,7 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
             "page": page,
             "filtered": filtered,
             "summary": summary,
+            "figure": figure,
         },
     )
 

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from billing.forms.plans import PlanSwitchForm
 from billing.permissions import can_change_plan
 from billing.selectors.service_plan import service_plan_overview
+from billing.selectors.usage_charts import usage_overview
+from billing.selectors.usage_figures import overview_figures
 from billing.services.plans import account_plan_change_cancel, account_plan_choose
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
@@ -22,10 +24,14 @@ from portal.errors import DomainError
 @require_GET
 def service_plan(request: CustomerRequest) -> HttpResponse:
     account = request.account
-    overview = service_plan_overview(account=account, now=timezone.now())
+    now = timezone.now()
+    overview = service_plan_overview(account=account, now=now)
+    usage = usage_overview(account=account, now=now, summary=overview.minutes)
     context = {
         "account": account,
         "overview": overview,
+        "usage": usage,
+        "figures": overview_figures(overview=usage, prefix="plan"),
         "can_change_plan": can_change_plan(request.user),
     }
     with timezone.override(account.tz):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+import itertools
+
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from billing import exports
 from billing.forms.rates import RateLookupForm
 from billing.selectors.permissions import number_refusal
-from billing.selectors.plans import included_destinations
+from billing.selectors.plans import included_destinations, rate_sheet
 from billing.selectors.pricing import price_lookup
 from billing.selectors.usage import minutes_summary
 from portal.decorators import CustomerRequest, customer_view
@@ -42,6 +45,7 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
     summary = minutes_summary(account=account, now=now)
+    deck, rates = rate_sheet(account=account, at=now)
     return render(
         request,
         "billing/rate_lookup.html",
@@ -52,5 +56,24 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
             "refusal": refusal,
             "summary": summary,
             "included_destinations": included_destinations(plan=summary.plan),
+            "deck": deck,
+            "deck_size": rates.count() if deck is not None else 0,
         },
     )
+
+
+@customer_view
+@require_GET
+def rate_sheet_csv(request: CustomerRequest) -> StreamingHttpResponse:
+    """The account's whole rate deck as CSV, streamed (UTF-8 with a BOM, so Excel reads the
+    destinations' accents and dashes). An account without a deck gets the header alone."""
+    account = request.account
+    now = timezone.now()
+    _deck, rates = rate_sheet(account=account, at=now)
+    lines = exports.csv_lines(exports.rate_rows(rates), header=exports.RATE_HEADER)
+    response = StreamingHttpResponse(
+        itertools.chain([exports.UTF8_BOM], lines), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime(now, account.tz).strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="rates-{account.code}-{stamp}.csv"'
+    return response
