@@ -113,8 +113,6 @@ def ledger_rows(entries: QuerySet[LedgerEntry], *, tz: ZoneInfo) -> Iterator[lis
         ]
 
 
-# Excel reads a CSV as the machine's legacy code page unless it starts with this mark.
-UTF8_BOM = "\ufeff"
 RATE_HEADER = [
     "prefix",
     "destination",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -71,9 +70,7 @@ def rate_sheet_csv(request: CustomerRequest) -> StreamingHttpResponse:
     now = timezone.now()
     _deck, rates = rate_sheet(account=account, at=now)
     lines = exports.csv_lines(exports.rate_rows(rates), header=exports.RATE_HEADER)
-    response = StreamingHttpResponse(
-        itertools.chain([exports.UTF8_BOM], lines), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(now, account.tz).strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="rates-{account.code}-{stamp}.csv"'
     return response
