@@ -2,7 +2,9 @@
 
 ``call_authorize`` runs every registered check inside its transaction, with the account row
 locked, so two authorizations of one account are serialised and a check that counts live
-reservations cannot be oversubscribed. A check refuses with a stable reason, or names the
+reservations cannot be oversubscribed. What a check reads it declares as annotations of a query
+of the account (``OuterRef("pk")``): authorization adds them to the one query it makes after
+taking the lock and hands the check the values, so a check costs no query of its own. A check refuses with a stable reason, or names the
 channel kind the call holds (stored on the reservation, so that live reservations count the
 channels in use), or has nothing to say. Billing never imports the apps that register here.
 
@@ -13,9 +15,11 @@ The switch API's account endpoint likewise asks ``account_fields`` for what thos
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.db.models import Expression
 
 from portal.models import Account
 
@@ -31,18 +35,30 @@ class CallLimit:
     channel_kind: str = ""
 
 
-CallLimitCheck = Callable[[Account, str, bool, dt.datetime], CallLimit | None]
+# check(locked_account, direction, on_net, now, facts): ``facts`` holds the values of the
+# check's annotations, read after the lock was taken.
+CallLimitCheck = Callable[[Account, str, bool, dt.datetime, Mapping[str, Any]], CallLimit | None]
+# facts(now) -> {name: expression on OuterRef("pk")}; names unique across checks (a prefix).
+CallLimitFacts = Callable[[dt.datetime], dict[str, Expression]]
 AccountFields = Callable[[Account, dt.datetime], dict[str, Any]]
 
-_checks: list[CallLimitCheck] = []
+_checks: list[tuple[CallLimitCheck, CallLimitFacts]] = []
 _fields: list[AccountFields] = []
 
 
-def register_call_limit(check: CallLimitCheck) -> CallLimitCheck:
-    """``check(locked_account, direction, on_net, now)``; registered once, in ``ready()``."""
-    if check not in _checks:
-        _checks.append(check)
+def register_call_limit(check: CallLimitCheck, facts: CallLimitFacts) -> CallLimitCheck:
+    """Registered once, in ``ready()``."""
+    if all(check is not known for known, _ in _checks):
+        _checks.append((check, facts))
     return check
+
+
+def call_limit_facts(*, now: dt.datetime) -> dict[str, Expression]:
+    """Every check's annotations, for the account query authorization makes under its lock."""
+    found: dict[str, Expression] = {}
+    for _check, facts in _checks:
+        found.update(facts(now))
+    return found
 
 
 def register_account_fields(provider: AccountFields) -> AccountFields:
@@ -51,11 +67,19 @@ def register_account_fields(provider: AccountFields) -> AccountFields:
     return provider
 
 
-def call_limits(*, account: Account, direction: str, on_net: bool, now: dt.datetime) -> CallLimit:
-    """The first refusal of any check; else allowed, holding the channel kind a check named."""
+def call_limits(
+    *,
+    account: Account,
+    direction: str,
+    on_net: bool,
+    now: dt.datetime,
+    facts: Mapping[str, Any],
+) -> CallLimit:
+    """The first refusal of any check; else allowed, holding the channel kind a check named.
+    ``facts``: the values of ``call_limit_facts(now=now)`` for the locked account."""
     held = ""
-    for check in _checks:
-        answer = check(account, direction, on_net, now)
+    for check, _facts in _checks:
+        answer = check(account, direction, on_net, now, facts)
         if answer is None:
             continue
         if not answer.allowed:
