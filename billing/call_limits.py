@@ -2,8 +2,8 @@
 
 ``call_authorize`` runs every registered check inside its transaction, with the account row
 locked, so two authorizations of one account are serialised and a check that counts live
-reservations cannot be oversubscribed. What a check reads it declares as annotations of a query
-of the account (``OuterRef("pk")``): authorization adds them to the one query it makes after
+reservations cannot be oversubscribed. What a check reads it declares as columns (``FactColumn``:
+scalar SQL about the account row ``a``): authorization adds them to the one query it makes after
 taking the lock and hands the check the values, so a check costs no query of its own. A check refuses with a stable reason, or names the
 channel kind the call holds (stored on the reservation, so that live reservations count the
 channels in use), or has nothing to say. Billing never imports the apps that register here.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Expression
+from django.db.models import Field
 
 from portal.models import Account
 
@@ -35,11 +35,22 @@ class CallLimit:
     channel_kind: str = ""
 
 
+@dataclass(frozen=True)
+class FactColumn:
+    """One column of authorization's facts query: a scalar SQL expression about the account
+    row ``a`` (``a.id``), which may use the parameter ``%(now)s``; ``like`` is a model field
+    whose database converters turn the value into Python (None: taken as the driver gives it).
+    Names are unique across checks (a prefix per app)."""
+
+    name: str
+    sql: str
+    like: Field[Any, Any] | None = None
+
+
 # check(locked_account, direction, on_net, now, facts): ``facts`` holds the values of the
-# check's annotations, read after the lock was taken.
+# check's columns, read after the lock was taken.
 CallLimitCheck = Callable[[Account, str, bool, dt.datetime, Mapping[str, Any]], CallLimit | None]
-# facts(now) -> {name: expression on OuterRef("pk")}; names unique across checks (a prefix).
-CallLimitFacts = Callable[[dt.datetime], dict[str, Expression]]
+CallLimitFacts = Callable[[], list[FactColumn]]
 AccountFields = Callable[[Account, dt.datetime], dict[str, Any]]
 
 _checks: list[tuple[CallLimitCheck, CallLimitFacts]] = []
@@ -53,12 +64,9 @@ def register_call_limit(check: CallLimitCheck, facts: CallLimitFacts) -> CallLim
     return check
 
 
-def call_limit_facts(*, now: dt.datetime) -> dict[str, Expression]:
-    """Every check's annotations, for the account query authorization makes under its lock."""
-    found: dict[str, Expression] = {}
-    for _check, facts in _checks:
-        found.update(facts(now))
-    return found
+def call_limit_facts() -> list[FactColumn]:
+    """Every check's columns, for the account query authorization makes under its lock."""
+    return [column for _check, facts in _checks for column in facts()]
 
 
 def register_account_fields(provider: AccountFields) -> AccountFields:
@@ -76,7 +84,7 @@ def call_limits(
     facts: Mapping[str, Any],
 ) -> CallLimit:
     """The first refusal of any check; else allowed, holding the channel kind a check named.
-    ``facts``: the values of ``call_limit_facts(now=now)`` for the locked account."""
+    ``facts``: the values of ``call_limit_facts()`` for the locked account."""
     held = ""
     for check, _facts in _checks:
         answer = check(account, direction, on_net, now, facts)

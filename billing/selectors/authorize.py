@@ -14,37 +14,78 @@ row but not the subqueries, which keep the snapshot taken before the wait.)
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
-from django.db import models
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection
 
-from billing.call_limits import call_limit_facts
-from billing.models import Call, CallReservation, UsageCounter
+from billing.call_limits import FactColumn, call_limit_facts
+from billing.models import Call, CallPermissions, CallReservation, LedgerEntry, UsageCounter
+from billing.models import DID as DIDModel
 from billing.numbers import normalize
-from billing.selectors.permissions import day_charges_fact, permission_fact_names
-from billing.selectors.pricing import account_pricing_facts
+from billing.selectors.account_facts import account_facts
+from billing.selectors.permissions import local_day
+from billing.selectors.pricing import pricing_fact_columns, pricing_fact_params
 from billing.selectors.usage import PERIOD_START_SLACK
 from portal.errors import DomainError
 from portal.models import Account
 
-_MONEY = models.DecimalField(max_digits=14, decimal_places=4)
+_PERMISSIONS_JOIN = f" LEFT JOIN {CallPermissions._meta.db_table} p ON p.account_id = a.id"
 
 
-def _sum(queryset: models.QuerySet[Any], field: str, output: models.Field[Any, Any]) -> Subquery:
-    total = queryset.order_by().values("account").annotate(total=models.Sum(field))
-    return Subquery(total.values("total")[:1], output_field=output)
-
-
-def _used(account: Any, period_start: dt.datetime, **did: Any) -> Subquery:
-    """``usage_counter``'s row (the first by id within the period start's slack)."""
-    rows = UsageCounter.objects.filter(
-        account=account,
-        period_start__gt=period_start - PERIOD_START_SLACK,
-        period_start__lt=period_start + PERIOD_START_SLACK,
-        **did,
+@cache
+def _own_columns() -> tuple[FactColumn, ...]:
+    held = CallReservation._meta.db_table
+    ledger = LedgerEntry._meta.db_table
+    usage = UsageCounter._meta.db_table
+    did = DIDModel._meta.db_table
+    amount = CallReservation._meta.get_field("amount")
+    live = f"FROM {held} WHERE account_id = a.id AND expires_at > %(now)s"
+    counter = (
+        "account_id = a.id AND period_start > %(period_low)s AND period_start < %(period_high)s"
     )
-    return Subquery(rows.order_by("pk").values("included_seconds_used")[:1])
+    columns = [
+        FactColumn("held_amount", f"(SELECT SUM(amount) {live})", amount),
+        FactColumn("held_seconds", f"(SELECT SUM(included_seconds) {live})"),
+        FactColumn(
+            "held_did_seconds",
+            f"(SELECT SUM(included_seconds) {live} "
+            f"AND direction = '{Call.Direction.INBOUND.value}' AND to_number = %(did_number)s)",
+        ),
+        FactColumn(
+            "reservation_of_call", f"(SELECT id FROM {held} WHERE call_id = %(call_id)s)"
+        ),
+        FactColumn(
+            "call_posted",
+            f"EXISTS (SELECT 1 FROM {Call._meta.db_table} WHERE call_id = %(call_id)s)",
+            CallPermissions._meta.get_field("allow_low"),  # a boolean
+        ),
+        FactColumn(
+            "charged_today",
+            f"(SELECT SUM(amount) FROM {ledger} WHERE account_id = a.id "
+            f"AND kind = '{LedgerEntry.Kind.CALL.value}' "
+            "AND created_at >= %(day_start)s AND created_at < %(day_end)s)",
+            LedgerEntry._meta.get_field("amount"),
+        ),
+        FactColumn(
+            "used_seconds",
+            f"(SELECT included_seconds_used FROM {usage} WHERE {counter} AND did_id IS NULL "
+            "ORDER BY id LIMIT 1)",
+        ),
+        FactColumn(
+            "used_did_seconds",
+            f"(SELECT u.included_seconds_used FROM {usage} u JOIN {did} d ON d.id = u.did_id "
+            f"WHERE u.{counter} AND d.account_id = a.id AND d.number = %(did_number)s "
+            "ORDER BY u.id LIMIT 1)",
+        ),
+    ]
+    columns.append(FactColumn("call_permissions__account_id", "p.account_id"))
+    for field in CallPermissions._meta.concrete_fields:
+        if field.attname != "account_id":
+            columns.append(
+                FactColumn(f"call_permissions__{field.attname}", f"p.{field.column}", field)
+            )
+    return tuple(columns)
 
 
 def authorize_facts(
@@ -56,32 +97,21 @@ def authorize_facts(
     period_start: dt.datetime,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """The account's row with every fact authorization needs, as a dict (one query)."""
-    me = OuterRef("pk")
-    live = CallReservation.objects.filter(account=me, expires_at__gt=now)
+    """Every fact authorization needs about ``account``, in one query."""
     try:
         did_number = normalize(to_number)
     except DomainError:
         did_number = ""
-    annotations: dict[str, Any] = {
-        **account_pricing_facts(at=now, numbers=[from_number, to_number]),
-        **call_limit_facts(now=now),
-        "held_amount": _sum(live, "amount", _MONEY),
-        "held_seconds": _sum(live, "included_seconds", models.BigIntegerField()),
-        "held_did_seconds": _sum(
-            live.filter(direction=Call.Direction.INBOUND, to_number=did_number),
-            "included_seconds",
-            models.BigIntegerField(),
-        ),
-        "reservation_of_call": Subquery(
-            CallReservation.objects.filter(call_id=call_id).values("pk")[:1]
-        ),
-        "call_posted": Exists(Call.objects.filter(call_id=call_id)),
-        "charged_today": day_charges_fact(account=account, now=now),
-        "used_seconds": _used(me, period_start, did__isnull=True),
-        "used_did_seconds": _used(
-            me, period_start, did__number=did_number, did__account=me
-        ),
+    adapt = connection.ops.adapt_datetimefield_value
+    day_start, day_end = local_day(account=account, now=now)
+    params = {
+        **pricing_fact_params(now=now, numbers=[from_number, to_number]),
+        "call_id": call_id,
+        "did_number": did_number,
+        "day_start": adapt(day_start),
+        "day_end": adapt(day_end),
+        "period_low": adapt(period_start - PERIOD_START_SLACK),
+        "period_high": adapt(period_start + PERIOD_START_SLACK),
     }
-    names = [*annotations, *permission_fact_names()]
-    return Account.objects.filter(pk=account.pk).annotate(**annotations).values(*names).get()
+    columns = [*pricing_fact_columns(2), *_own_columns(), *call_limit_facts()]
+    return account_facts(account=account, columns=columns, params=params, joins=_PERMISSIONS_JOIN)

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import OuterRef, Subquery
 
 from billing.models import (
     CallPermissionChange,
@@ -277,18 +276,11 @@ _PERMISSION_FIELDS = [
 ]
 
 
-def permission_fact_names() -> list[str]:
-    """The columns of the account's permissions row, as ``values()`` names of a query of the
-    account (a LEFT JOIN: all None when the account has no row)."""
-    return ["call_permissions__account_id"] + [
-        f"call_permissions__{name}" for name in _PERMISSION_FIELDS
-    ]
-
-
 def permissions_from_facts(
     *, account: Account, facts: dict[str, Any], included: set[str], at: dt.datetime
 ) -> CallPermissions:
-    """``call_permissions_for`` from the columns of ``permission_fact_names`` (no query)."""
+    """``call_permissions_for`` from the permissions row's columns read by authorization's
+    facts query as ``call_permissions__<column>`` (all None when the account has none)."""
     if facts["call_permissions__account_id"] is None:
         return _defaults(account=account, included=included, at=at)
     row = CallPermissions(
@@ -297,25 +289,6 @@ def permissions_from_facts(
     )
     row.account = account
     return row
-
-
-def day_charges_fact(*, account: Account, now: dt.datetime) -> Subquery:
-    """``day_charges`` as an annotation of a query of the account (negative: a sum of
-    debits; None when there are none)."""
-    start, end = local_day(account=account, now=now)
-    charged = (
-        LedgerEntry.objects.filter(
-            account=OuterRef("pk"),
-            kind=LedgerEntry.Kind.CALL,
-            created_at__gte=start,
-            created_at__lt=end,
-        )
-        .order_by()
-        .values("account")
-        .annotate(total=models.Sum("amount"))
-        .values("total")[:1]
-    )
-    return Subquery(charged, output_field=models.DecimalField(max_digits=14, decimal_places=4))
 
 
 class CdrPolicies:

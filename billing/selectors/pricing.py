@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db import connection
+from django.db.models import BooleanField
 
+from billing.call_limits import FactColumn
 from billing.models import (
     DID,
     AccountPlan,
@@ -25,6 +27,7 @@ from billing.models import (
 from billing.money import ZERO, format_usd, money
 from billing.numbers import LineType, NumberInfo, classify, normalize, pretty
 from billing.rating import PlanTerms, Tariff
+from billing.selectors.account_facts import account_facts
 from billing.selectors.pricing_catalog import (
     Catalog,
     DeckRate,
@@ -129,9 +132,9 @@ class PricingContext:
     def from_facts(
         cls, *, account: Account, facts: dict[str, Any], at: dt.datetime, numbers: list[str]
     ) -> PricingContext:
-        """The context of one account at ``at`` from the columns ``account_pricing_facts``
-        annotated on a query of the account (made anyway): no query of its own once the
-        process holds the catalog version read there."""
+        """The context of one account at ``at`` from the values of ``pricing_fact_columns``
+        read by a query of the account (made anyway): no query of its own once the process
+        holds the catalog version read there."""
         context = cls(accounts=[], catalog=pricing_catalog(facts["pricing_version"]))
         context._account_ids = [account.pk]
         context._fixed_at = at
@@ -241,6 +244,9 @@ class PricingContext:
         return self.is_extension(account, number) or self.own_did(account, number) is not None
 
 
+_BOOLEAN = BooleanField()
+
+
 def _e164_or_none(number: str) -> str | None:
     try:
         return normalize(number)
@@ -248,32 +254,56 @@ def _e164_or_none(number: str) -> str | None:
         return None
 
 
-def account_pricing_facts(*, at: dt.datetime, numbers: list[str]) -> dict[str, Any]:
-    """Annotations for a query of one account (``OuterRef("pk")``) that give
-    ``PricingContext.from_facts`` all it reads about the account at ``at`` and ``numbers``:
-    the catalog version, the plan, the deck override, and per number whether it is one of the
-    account's extensions or DIDs (with the DID's group)."""
-    account = OuterRef("pk")
-    facts: dict[str, Any] = {
-        "pricing_version": Subquery(PricingCatalog.objects.filter(pk=1).values("version")[:1]),
-        "pricing_plan_id": Subquery(
-            AccountPlan.objects.filter(account=account, starts_at__lte=at)
-            .order_by("-starts_at")
-            .values("plan_id")[:1]
+def pricing_fact_columns(count: int) -> list[FactColumn]:
+    """Columns of an account query (``account_facts``) that give ``PricingContext.from_facts``
+    all it reads about the account at ``%(now)s`` and ``count`` numbers: the catalog version,
+    the plan, the deck override, and per number whether it is one of the account's extensions
+    (``%(ext_<i>)s``) or DIDs (``%(did_<i>)s``, with the DID's group)."""
+    plan = AccountPlan._meta.db_table
+    rating = AccountRating._meta.db_table
+    extension = Extension._meta.db_table
+    did = DID._meta.db_table
+    columns = [
+        FactColumn(
+            "pricing_version",
+            f"(SELECT version FROM {PricingCatalog._meta.db_table} WHERE id = 1)",
         ),
-        "pricing_deck_id": Subquery(
-            AccountRating.objects.filter(account=account).values("rate_deck_id")[:1]
+        FactColumn(
+            "pricing_plan_id",
+            f"(SELECT plan_id FROM {plan} WHERE account_id = a.id AND starts_at <= %(now)s "
+            "ORDER BY starts_at DESC LIMIT 1)",
         ),
-    }
+        FactColumn(
+            "pricing_deck_id", f"(SELECT rate_deck_id FROM {rating} WHERE account_id = a.id)"
+        ),
+    ]
+    for i in range(count):
+        columns += [
+            FactColumn(
+                f"pricing_ext_{i}",
+                f"EXISTS (SELECT 1 FROM {extension} WHERE account_id = a.id "
+                f"AND number = %(ext_{i})s)",
+                _BOOLEAN,
+            ),
+            FactColumn(
+                f"pricing_did_{i}",
+                f"(SELECT id FROM {did} WHERE account_id = a.id AND number = %(did_{i})s)",
+            ),
+            FactColumn(
+                f"pricing_did_group_{i}",
+                f"(SELECT group_id FROM {did} WHERE account_id = a.id AND number = %(did_{i})s)",
+            ),
+        ]
+    return columns
+
+
+def pricing_fact_params(*, now: dt.datetime, numbers: list[str]) -> dict[str, Any]:
+    """The parameters of ``pricing_fact_columns(len(numbers))``."""
+    params: dict[str, Any] = {"now": connection.ops.adapt_datetimefield_value(now)}
     for i, number in enumerate(numbers):
-        facts[f"pricing_ext_{i}"] = Exists(
-            Extension.objects.filter(account=account, number=number.strip())
-        )
-        e164 = _e164_or_none(number)
-        dids = DID.objects.filter(account=account, number=e164 or "")
-        facts[f"pricing_did_{i}"] = Subquery(dids.values("pk")[:1])
-        facts[f"pricing_did_group_{i}"] = Subquery(dids.values("group_id")[:1])
-    return facts
+        params[f"ext_{i}"] = number.strip()
+        params[f"did_{i}"] = _e164_or_none(number) or ""
+    return params
 
 
 def call_pricing(
@@ -385,8 +415,11 @@ def price_lookup(*, account: Account, number: str, now: dt.datetime) -> PriceQuo
     """The price of calling ``number`` from ``account`` now. Raises DomainError ``bad_number``
     or ``unknown_destination``. One query (the account's plan, deck and numbers, with the
     catalog version) once the process holds the catalog and the deck."""
-    facts = account_pricing_facts(at=now, numbers=[number])
-    row = Account.objects.filter(pk=account.pk).annotate(**facts).values(*facts).get()
+    row = account_facts(
+        account=account,
+        columns=pricing_fact_columns(1),
+        params=pricing_fact_params(now=now, numbers=[number]),
+    )
     pricing = call_pricing(
         account=account,
         direction=Call.Direction.OUTBOUND,

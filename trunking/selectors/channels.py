@@ -9,9 +9,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, Expression, OuterRef, Subquery
-
-from billing.call_limits import CallLimit
+from billing.call_limits import CallLimit, FactColumn
 from billing.models import Call, CallReservation
 from portal.models import Account
 from trunking.models import KINDS, ChannelChange, ChannelKind, Trunk
@@ -25,27 +23,39 @@ KINDS_FOR_DIRECTION: dict[str, tuple[str, ...]] = {
 }
 
 
-def channel_facts(now: dt.datetime) -> dict[str, Expression]:
-    """What ``channel_check`` reads, as annotations of the account query authorization makes
-    under the account lock: the trunk's counts, the newest pending decrease due by ``now``
-    (its counts are the ones in force) and the live reservations holding each kind."""
-    account = OuterRef("pk")
-    trunk = Trunk.objects.filter(account=account)
-    facts: dict[str, Expression] = {
-        f"trunk_{field}": Subquery(trunk.values(field)[:1]) for field in (*KINDS, "trunk_only")
-    }
-    facts["trunk_due_after"] = Subquery(
-        ChannelChange.objects.filter(
-            account=account, status=ChannelChange.Status.PENDING, effective_at__lte=now
+def channel_facts() -> list[FactColumn]:
+    """What ``channel_check`` reads, as columns of the account query authorization makes under
+    the account lock: the trunk's counts, the newest pending decrease due by ``now`` (its
+    counts are the ones in force) and the live reservations holding each kind."""
+    trunk = Trunk._meta.db_table
+    change = ChannelChange._meta.db_table
+    held = CallReservation._meta.db_table
+    columns = [
+        FactColumn(
+            f"trunk_{field}",
+            f"(SELECT {field} FROM {trunk} WHERE account_id = a.id)",
+            Trunk._meta.get_field(field),
         )
-        .order_by("-effective_at", "-pk")
-        .values("after")[:1]
+        for field in (*KINDS, "trunk_only")
+    ]
+    columns.append(
+        FactColumn(
+            "trunk_due_after",
+            f"(SELECT after FROM {change} WHERE account_id = a.id "
+            f"AND status = '{ChannelChange.Status.PENDING.value}' AND effective_at <= %(now)s "
+            "ORDER BY effective_at DESC, id DESC LIMIT 1)",
+            ChannelChange._meta.get_field("after"),
+        )
     )
-    live = CallReservation.objects.filter(account=account, expires_at__gt=now).order_by()
     for kind in KINDS:
-        held = live.filter(channel_kind=kind).values("account").annotate(n=Count("pk"))
-        facts[f"trunk_in_use_{kind}"] = Subquery(held.values("n")[:1])
-    return facts
+        columns.append(
+            FactColumn(
+                f"trunk_in_use_{kind}",
+                f"(SELECT COUNT(*) FROM {held} WHERE account_id = a.id "
+                f"AND expires_at > %(now)s AND channel_kind = '{kind}')",
+            )
+        )
+    return columns
 
 
 def channel_check(
