@@ -2,11 +2,13 @@
 
 ``call_authorize`` runs every registered check inside its transaction, with the account row
 locked, so two authorizations of one account are serialised and a check that counts live
-reservations cannot be oversubscribed. What a check reads it declares as columns (``FactColumn``:
-scalar SQL about the account row ``a``): authorization adds them to the one query it makes after
-taking the lock and hands the check the values, so a check costs no query of its own. A check refuses with a stable reason, or names the
+reservations cannot be oversubscribed. A check refuses with a stable reason, or names the
 channel kind the call holds (stored on the reservation, so that live reservations count the
 channels in use), or has nothing to say. Billing never imports the apps that register here.
+
+What a check reads it declares as columns (``FactColumn``: scalar SQL about the account row
+``a``): authorization adds them to the one query it makes after taking the lock and hands the
+check their values, so a check costs no query of its own.
 
 The switch API's account endpoint likewise asks ``account_fields`` for what those apps report
 (channels by kind and in use).

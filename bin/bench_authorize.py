@@ -10,7 +10,10 @@ from client processes (http.client, keep-alive, one connection per client thread
   calls, paid calls to Cyprus and incoming calls on the account's DID), and their ratio;
 - open loop at half the bare view's req/s (requests sent on a fixed schedule, latency counted
   from the scheduled send time, so a slow answer delays nothing but itself): authorize's p50
-  and p99 latency.
+  and p99 latency;
+- on a 100k-row rate deck (--deck-rows): ``price_lookup`` lookups/s end to end (one query of
+  the account's facts), the pricing step of authorization alone (its facts already read), and
+  the memory the deck takes in a process.
 
 Each figure is printed as "name value unit", beside the pg-baseline figure where one applies.
 Bounded: every timed phase stops after --seconds; the database is dropped at the end.
@@ -50,6 +53,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", str(2 * cpus))))
     p.add_argument("--clients", type=int, default=int(env("BENCH_AUTH_CLIENTS", "16")))
     p.add_argument("--procs", type=int, default=int(env("BENCH_AUTH_PROCS", str(cpus))))
+    p.add_argument("--deck-rows", type=int, default=int(env("BENCH_DECK_ROWS", "100000")))
     p.add_argument("--keep", action="store_true", help="Keep the database afterwards")
     return p.parse_args()
 
@@ -105,7 +109,9 @@ def _closed_worker(
         while time.monotonic() < stop_at and not errors:
             n += 1
             try:
-                status, payload = _send(conn, target, target.body(rng, proc * 10**8 + t * 10**6 + n))
+                status, payload = _send(
+                    conn, target, target.body(rng, proc * 10**8 + t * 10**6 + n)
+                )
             except (http.client.HTTPException, OSError) as exc:
                 errors.append(repr(exc))
                 break
@@ -251,6 +257,87 @@ def set_up(accounts: int) -> tuple[list[str], str]:
     return codes, token
 
 
+def pricing_figures(figures: bench_rating.Figures, *, deck_rows: int, seconds: float) -> None:
+    import tempfile
+    import tracemalloc
+
+    from django.utils import timezone
+
+    from billing.models import AccountRating, ServicePlan
+    from billing.selectors.pricing import price_lookup
+    from billing.services.plans import account_plan_set
+    from billing.services.rate_import import rate_deck_import
+    from portal.errors import DomainError
+    from portal.models import Account
+
+    now = timezone.now()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "deck.csv"
+        bench_rating.deck_csv(path, deck_rows)
+        with path.open(newline="") as handle:
+            deck = rate_deck_import(deck_name="Bench", csv_file=handle, replace=True, now=now).deck
+    looker = Account.objects.create(code="BENCHLOOK", name="Bench lookups")
+    account_plan_set(account=looker, plan=ServicePlan.objects.get(name="Starter"), now=now)
+    AccountRating.objects.create(account=looker, rate_deck=deck)
+    numbers = []
+    for number in bench_rating.lookup_numbers():
+        try:
+            price_lookup(account=looker, number=number, now=now)
+        except DomainError:
+            continue
+        numbers.append(number)
+    rng = random.Random("lookups")
+    rate = bench_rating.timed_loop(
+        lambda: price_lookup(account=looker, number=rng.choice(numbers), now=now), seconds
+    )
+    size = deck_rows // 1000
+    figures.show(f"price_lookup_{size}k_deck", rate, "lookups/s", "tpcb_1_client")
+    try:  # the pricing step and the deck in memory exist once pricing keeps decks in memory
+        from billing.selectors.account_facts import account_facts
+        from billing.selectors.pricing import (
+            PricingContext,
+            call_pricing,
+            pricing_fact_columns,
+            pricing_fact_params,
+        )
+        from billing.selectors.pricing_catalog import _load_deck
+    except ImportError:
+        print("(pricing step and deck memory: not in this version)")
+        return
+    facts = {
+        number: account_facts(
+            account=looker,
+            columns=pricing_fact_columns(2),
+            params=pricing_fact_params(now=now, numbers=["101", number]),
+        )
+        for number in numbers
+    }
+
+    def step() -> None:
+        number = rng.choice(numbers)
+        context = PricingContext.from_facts(
+            account=looker, facts=facts[number], at=now, numbers=["101", number]
+        )
+        call_pricing(
+            account=looker,
+            direction="outbound",
+            from_number="101",
+            to_number=number,
+            at=now,
+            context=context,
+        )
+
+    rate = bench_rating.timed_loop(step, seconds)
+    figures.show(f"pricing_step_{size}k_deck", rate, "lookups/s", "tpcb_1_client")
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    prices = _load_deck(deck.pk)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    figures.show(f"price_deck_memory_{size}k_rows", (after - before) / 2**20, "MiB")
+    print(f"({len(prices.rows):,} prefixes in memory, longest {prices.longest} digits)")
+
+
 def main() -> None:
     args = parse_args()
     url = os.environ["DATABASE_URL"]
@@ -271,6 +358,7 @@ def main() -> None:
             flush=True,
         )
         codes, token = set_up(args.accounts)
+        pricing_figures(figures, deck_rows=args.deck_rows, seconds=args.seconds)
         connection.close()
         env = {"DJANGO_SETTINGS_MODULE": "bench_settings"}
         if not os.environ.get("REDIS_URL"):
@@ -281,8 +369,11 @@ def main() -> None:
             common = {"port": port, "clients": args.clients, "procs": args.procs}
             # Warm-up: every worker loads its code, connections and caches.
             closed_loop(target=bare, seconds=1, **common)
-            closed_loop(target=Target(path=auth.path, token=token, codes=codes, tag="warm"),
-                        seconds=1, **common)
+            closed_loop(
+                target=Target(path=auth.path, token=token, codes=codes, tag="warm"),
+                seconds=1,
+                **common,
+            )
             bare_rate, _ = closed_loop(target=bare, seconds=args.seconds, **common)
             figures.show("bare_json_view", bare_rate, "req/s")
             auth_rate, allowed = closed_loop(target=auth, seconds=args.seconds, **common)
@@ -301,7 +392,9 @@ def main() -> None:
                 seconds=args.seconds,
             )
             figures.show("authorize_p50_at_half_bare_rate", 1000 * percentile(latencies, 0.5), "ms")
-            figures.show("authorize_p99_at_half_bare_rate", 1000 * percentile(latencies, 0.99), "ms")
+            figures.show(
+                "authorize_p99_at_half_bare_rate", 1000 * percentile(latencies, 0.99), "ms"
+            )
         print(
             f"(gunicorn: {args.workers} sync workers; {args.clients} keep-alive clients in "
             f"{args.procs} processes; open loop at {half:,.0f} req/s for {args.seconds:g} s, "

@@ -48,7 +48,7 @@ def _converter(vendor: str, like: Field[Any, Any] | None) -> Converter:
 @cache
 def _sql(columns: tuple[FactColumn, ...], joins: str) -> str:
     select = ",\n  ".join(f"{column.sql} AS {column.name}" for column in columns)
-    return f"SELECT\n  {select}\nFROM {Account._meta.db_table} a{joins}\nWHERE a.id = %(account)s"  # noqa: S608 - fixed text
+    return f"SELECT\n  {select}\nFROM {Account._meta.db_table} a{joins}\nWHERE a.id = %(account)s"
 
 
 def account_facts(

@@ -20,8 +20,8 @@ from typing import Any
 from django.db import connection
 
 from billing.call_limits import FactColumn, call_limit_facts
-from billing.models import Call, CallPermissions, CallReservation, LedgerEntry, UsageCounter
 from billing.models import DID as DIDModel
+from billing.models import Call, CallPermissions, CallReservation, LedgerEntry, UsageCounter
 from billing.numbers import normalize
 from billing.selectors.account_facts import account_facts
 from billing.selectors.permissions import local_day
@@ -52,9 +52,7 @@ def _own_columns() -> tuple[FactColumn, ...]:
             f"(SELECT SUM(included_seconds) {live} "
             f"AND direction = '{Call.Direction.INBOUND.value}' AND to_number = %(did_number)s)",
         ),
-        FactColumn(
-            "reservation_of_call", f"(SELECT id FROM {held} WHERE call_id = %(call_id)s)"
-        ),
+        FactColumn("reservation_of_call", f"(SELECT id FROM {held} WHERE call_id = %(call_id)s)"),
         FactColumn(
             "call_posted",
             f"EXISTS (SELECT 1 FROM {Call._meta.db_table} WHERE call_id = %(call_id)s)",

@@ -272,7 +272,9 @@ def call_policy(
 
 
 _PERMISSION_FIELDS = [
-    field.attname for field in CallPermissions._meta.concrete_fields if field.attname != "account_id"
+    field.attname
+    for field in CallPermissions._meta.concrete_fields
+    if field.attname != "account_id"
 ]
 
 

@@ -107,9 +107,7 @@ class PricingContext:
     ) -> None:
         self._catalog = catalog if catalog is not None else pricing_catalog(pricing_version())
         self._account_ids = sorted({account.pk for account in accounts})
-        self._plans: dict[int, list[tuple[dt.datetime, int]]] = {
-            pk: [] for pk in self._account_ids
-        }
+        self._plans: dict[int, list[tuple[dt.datetime, int]]] = {pk: [] for pk in self._account_ids}
         self._fixed_at: dt.datetime | None = None
         self._decks: dict[int, int] | None = None
         self._e164: dict[str, str | None] = {}
@@ -149,9 +147,7 @@ class PricingContext:
             did_id, group_id = facts[f"pricing_did_{i}"], facts[f"pricing_did_group_{i}"]
             e164 = context._normalized(number)
             if did_id is not None and e164 is not None:
-                context._dids[(account.pk, e164)] = context._did(
-                    did_id, e164, account.pk, group_id
-                )
+                context._dids[(account.pk, e164)] = context._did(did_id, e164, account.pk, group_id)
         return context
 
     def _did(self, pk: int, number: str, account_id: int, group_id: int) -> DID:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from billing.models import (
     CountryRisk,
@@ -71,14 +72,24 @@ def _load_deck(deck_id: int) -> DeckPrices:
     rows: dict[str, DeckRate] = {}
     fields = ("prefix", "destination", "rate", "connect_fee", "initial", "increment")
     query = Rate.objects.filter(deck_id=deck_id).order_by().values_list(*fields)
+    # Decks repeat themselves (a country's hundreds of prefixes share a destination name and a
+    # handful of prices): one object per distinct value, and one Tariff per distinct price.
+    names: dict[str, str] = {}
+    amounts: dict[Decimal, Decimal] = {}
+    tariffs: dict[tuple[object, ...], Tariff] = {}
     for prefix, destination, rate, connect_fee, initial, increment in query.iterator(5000):
-        tariff = Tariff(
-            rate=rate,
-            initial=initial,
-            increment=increment,
-            connect_fee=connect_fee,
-            label=destination,
-        )
+        destination = names.setdefault(destination, destination)
+        key = (rate, connect_fee, initial, increment, destination)
+        tariff = tariffs.get(key)
+        if tariff is None:
+            tariff = Tariff(
+                rate=amounts.setdefault(rate, rate),
+                initial=initial,
+                increment=increment,
+                connect_fee=amounts.setdefault(connect_fee, connect_fee),
+                label=destination,
+            )
+            tariffs[key] = tariff
         rows[prefix] = DeckRate(prefix, destination, tariff)
     longest = max((len(p) for p in rows), default=0)
     return DeckPrices(deck_id=deck_id, version=version or 0, rows=rows, longest=longest)
@@ -184,4 +195,3 @@ def pricing_catalog_forget() -> None:
     global _current
     with _lock:
         _current = None
-

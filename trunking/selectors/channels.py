@@ -31,11 +31,8 @@ def channel_facts() -> list[FactColumn]:
     change = ChannelChange._meta.db_table
     held = CallReservation._meta.db_table
     columns = [
-        FactColumn(
-            f"trunk_{field}",
-            f"(SELECT {field} FROM {trunk} WHERE account_id = a.id)",
-            Trunk._meta.get_field(field),
-        )
+        # Counts as the driver gives them (int()-ed by the check), trunk_only through bool().
+        FactColumn(f"trunk_{field}", f"(SELECT {field} FROM {trunk} WHERE account_id = a.id)")
         for field in (*KINDS, "trunk_only")
     ]
     columns.append(

@@ -21,7 +21,11 @@ from billing.selectors.pricing import (
     pricing_fact_columns,
     pricing_fact_params,
 )
-from billing.selectors.pricing_catalog import pricing_catalog, pricing_catalog_forget, pricing_version
+from billing.selectors.pricing_catalog import (
+    pricing_catalog,
+    pricing_catalog_forget,
+    pricing_version,
+)
 from billing.services.rate_import import rate_deck_import
 from portal.models import Account
 from tests.billing.rating_fixtures import NOW, PN_A_DID, TEST_DECK_CSV, set_up_account
@@ -144,7 +148,7 @@ def test_it_applies_an_import_after_its_commit_and_never_before(on_postgres: Non
                 reimport(TEST_DECK_CSV.replace("357,Cyprus,0.0600", "357,Cyprus,0.0750"))
                 imported.set()
                 release.wait(timeout=30)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as exc:  # re-raised in the test thread
             errors.append(exc)
         finally:
             connection.close()
