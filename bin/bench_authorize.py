@@ -10,7 +10,8 @@ from client processes (http.client, keep-alive, one connection per client thread
   calls, paid calls to Cyprus and incoming calls on the account's DID), and their ratio;
 - open loop at half the bare view's req/s (requests sent on a fixed schedule, latency counted
   from the scheduled send time, so a slow answer delays nothing but itself): authorize's p50
-  and p99 latency;
+  and p99 latency; and, beside it, at half authorize's own closed-loop rate (a load it
+  sustains);
 - on a 100k-row rate deck (--deck-rows): ``price_lookup`` lookups/s end to end (one query of
   the account's facts), the pricing step of authorization alone (its facts already read), and
   the memory the deck takes in a process.
@@ -395,10 +396,20 @@ def main() -> None:
             figures.show(
                 "authorize_p99_at_half_bare_rate", 1000 * percentile(latencies, 0.99), "ms"
             )
+            # Beside the goal's load, one the server sustains: half authorize's own rate.
+            sustained = open_loop(
+                port=port,
+                target=Target(path=auth.path, token=token, codes=codes, tag="open2"),
+                rate=auth_rate / 2,
+                procs=args.procs,
+                seconds=args.seconds,
+            )
+            figures.show("authorize_p50_at_half_its_rate", 1000 * percentile(sustained, 0.5), "ms")
+            figures.show("authorize_p99_at_half_its_rate", 1000 * percentile(sustained, 0.99), "ms")
         print(
             f"(gunicorn: {args.workers} sync workers; {args.clients} keep-alive clients in "
-            f"{args.procs} processes; open loop at {half:,.0f} req/s for {args.seconds:g} s, "
-            f"{len(latencies):,} requests; {args.accounts + 1} accounts)",
+            f"{args.procs} processes; open loop at {half:,.0f} then {auth_rate / 2:,.0f} req/s, "
+            f"{args.seconds:g} s each; {args.accounts + 1} accounts)",
             flush=True,
         )
     finally:
