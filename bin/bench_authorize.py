@@ -330,6 +330,9 @@ def pricing_figures(figures: bench_rating.Figures, *, deck_rows: int, seconds: f
 
     rate = bench_rating.timed_loop(step, seconds)
     figures.show(f"pricing_step_{size}k_deck", rate, "lookups/s", "tpcb_1_client")
+    began = time.monotonic()
+    _load_deck(deck.pk)
+    figures.show(f"price_deck_load_{size}k_rows", time.monotonic() - began, "s")
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     prices = _load_deck(deck.pk)
