@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import phonenumbers
@@ -25,6 +25,11 @@ from portal.errors import DomainError
 _SEPARATORS = re.compile(r"[\s\-().]")
 _DIALLED = re.compile(r"^\+?[0-9]{1,20}$")
 _NANP_REGIONS = {"US", "CA"}
+
+# Normalising and classifying with phonenumbers costs tens of microseconds a number; the
+# switch dials the same numbers again and again, so the answers are memoised per process,
+# bounded (an LRU of this many numbers as dialled, about 300 bytes each).
+NUMBER_MEMO_SIZE = 100_000
 
 # English country names by ISO code, extracted once from phonenumbers' geocoder locale data
 # (importing phonenumbers.geocoder loads all its geodata: ~5 s at every process start).
@@ -95,7 +100,11 @@ def _bad(number: str, why: str) -> DomainError:
 
 def normalize(number: str, *, region: str | None = None) -> str:
     """``number`` as dialled → E.164 (``+<digits>``). Raises DomainError ``bad_number``."""
-    region = region or default_region()
+    return _normalize(number, region or default_region())
+
+
+@lru_cache(maxsize=NUMBER_MEMO_SIZE)
+def _normalize(number: str, region: str) -> str:
     raw = _SEPARATORS.sub("", number or "")
     if not _DIALLED.match(raw):
         raise _bad(number, "only digits and a leading + are allowed")
@@ -126,8 +135,13 @@ def country_name(region: str) -> str:
 
 
 def classify(number: str, *, region: str | None = None) -> NumberInfo:
-    """Normalise and classify. Raises DomainError ``bad_number``."""
-    e164 = normalize(number, region=region)
+    """Normalise and classify. Raises DomainError ``bad_number`` (not memoised: raised anew)."""
+    return _classify(number, region or default_region())
+
+
+@lru_cache(maxsize=NUMBER_MEMO_SIZE)
+def _classify(number: str, region: str) -> NumberInfo:
+    e164 = _normalize(number, region)
     parsed = phonenumbers.parse(e164, None)
     country = phonenumbers.region_code_for_number(parsed) or ""
     if not country:

@@ -40,7 +40,7 @@ class Category(StrEnum):
     DID_RATE = "did_rate"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a rate deck in memory holds one per price
 class Tariff:
     """A per-minute price with its billing blocks."""
 

@@ -170,10 +170,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int) -> Iterator[int]:
+def gunicorn(workers: int, *, extra_env: dict[str, str] | None = None) -> Iterator[int]:
     port = free_port()
     env = {
         **os.environ,
+        **(extra_env or {}),
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -191,6 +192,8 @@ def gunicorn(workers: int) -> Iterator[int]:
             str(workers),
             "--timeout",
             "120",
+            "--pythonpath",
+            str(ROOT / "bin"),
         ],
         cwd=ROOT,
         env=env,
@@ -199,7 +202,7 @@ def gunicorn(workers: int) -> Iterator[int]:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)

@@ -10,12 +10,12 @@ class TrunkingConfig(AppConfig):
         from billing.recurring import register_period_opening, register_recurring
         from portal import demo
         from trunking.demo import seed_trunks
-        from trunking.selectors.channels import channel_check, channel_fields
+        from trunking.selectors.channels import channel_check, channel_facts, channel_fields
         from trunking.selectors.trunks import trunk_recurring
         from trunking.services.trunks import trunk_period_opening
 
         register_recurring(trunk_recurring)
         register_period_opening(trunk_period_opening)
-        register_call_limit(channel_check)
+        register_call_limit(channel_check, channel_facts)
         register_account_fields(channel_fields)
         demo.register(seed_trunks)

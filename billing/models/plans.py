@@ -16,12 +16,34 @@ class RateDeck(models.Model):
     description = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    version = models.BigIntegerField(
+        default=1,
+        editable=False,
+        help_text="Raised by a database trigger, in the same transaction, whenever a rate of "
+        "the deck is inserted, changed or deleted: processes that keep the deck in memory "
+        "reload it when it moves.",
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class PricingCatalog(models.Model):
+    """One row: the version of everything pricing keeps in memory per process (rate decks and
+    their rates, service plans, included destinations, DID groups, country risk tiers).
+
+    Database triggers raise it in the transaction of any change to those tables, by a random
+    step (so a version written by a rolled-back transaction is not reused by the next commit,
+    and a process never mistakes rolled-back data for committed data of the same version).
+    """
+
+    version = models.BigIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"pricing catalog v{self.version}"
 
 
 class Rate(models.Model):

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -245,22 +246,51 @@ class CallPolicy:
 
 
 def call_policy(
-    *, account: Account, pricing: CallPricing, direction: str, now: dt.datetime
+    *,
+    permissions: CallPermissions,
+    pricing: CallPricing,
+    direction: str,
+    tiers: dict[str, str],
+    included: set[str],
+    spent_today: Decimal,
 ) -> CallPolicy:
-    """Call permissions for one call about to be authorized, read under the account's row lock
-    (so that the day's spend counts every reservation made before this one)."""
-    permissions = call_permissions_for(account=account, at=now)
+    """Call permissions for one call about to be authorized, from what authorization read
+    under the account's row lock: ``permissions`` (``permissions_from_facts``), the plan's
+    ``included`` countries, and ``spent_today`` (today's call charges plus what live
+    reservations hold, so that the daily cap counts every reservation made before this one)."""
     refusal = None
     if direction == "outbound" and not pricing.on_net and pricing.number is not None:
         refusal = destination_refusal(
             permissions=permissions,
             number=pricing.number,
             rate=pricing.paid_rate,
-            tiers=country_tiers(),
-            included=included_countries(plan=pricing.plan),
+            tiers=tiers,
+            included=included,
         )
-    cap_left = max(ZERO, money(permissions.daily_cap) - day_spend(account=account, now=now))
+    cap_left = max(ZERO, money(permissions.daily_cap) - money(spent_today))
     return CallPolicy(refusal=refusal, on_hold=permissions.on_hold, cap_left=cap_left)
+
+
+_PERMISSION_FIELDS = [
+    field.attname
+    for field in CallPermissions._meta.concrete_fields
+    if field.attname != "account_id"
+]
+
+
+def permissions_from_facts(
+    *, account: Account, facts: dict[str, Any], included: set[str], at: dt.datetime
+) -> CallPermissions:
+    """``call_permissions_for`` from the permissions row's columns read by authorization's
+    facts query as ``call_permissions__<column>`` (all None when the account has none)."""
+    if facts["call_permissions__account_id"] is None:
+        return _defaults(account=account, included=included, at=at)
+    row = CallPermissions(
+        account_id=account.pk,
+        **{name: facts[f"call_permissions__{name}"] for name in _PERMISSION_FIELDS},
+    )
+    row.account = account
+    return row
 
 
 class CdrPolicies:

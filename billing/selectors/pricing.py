@@ -7,8 +7,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
+from typing import Any
 
+from django.db import connection
+from django.db.models import BooleanField
+
+from billing.call_limits import FactColumn
 from billing.models import (
     DID,
     AccountPlan,
@@ -17,19 +21,24 @@ from billing.models import (
     DIDGroup,
     Extension,
     IncludedDestination,
-    Rate,
-    RateDeck,
+    PricingCatalog,
     ServicePlan,
 )
 from billing.money import ZERO, format_usd, money
 from billing.numbers import LineType, NumberInfo, classify, normalize, pretty
 from billing.rating import PlanTerms, Tariff
-from billing.selectors.plans import plan_terms, rate_for_number
+from billing.selectors.account_facts import account_facts
+from billing.selectors.pricing_catalog import (
+    Catalog,
+    DeckRate,
+    pricing_catalog,
+    pricing_version,
+)
 from portal.errors import DomainError
 from portal.models import Account
 
 
-def _tariff(row: Rate | DIDGroup, label: str) -> Tariff:
+def _tariff(row: DIDGroup, label: str) -> Tariff:
     return Tariff(
         rate=row.rate,
         initial=row.initial,
@@ -78,45 +87,73 @@ class CallPricing:
 
 
 class PricingContext:
-    """What pricing reads from the database for a set of accounts and the numbers of their
-    calls, read with a few queries for all of them and then answered from memory.
+    """What pricing needs about a set of accounts and the numbers of their calls: the catalog
+    (plans, included destinations, DID groups, rate decks: kept per process, see
+    ``billing.selectors.pricing_catalog``) and, read here with a few queries for all the
+    accounts at once, their plan history, deck overrides, extensions and DIDs.
 
     A memo for one request or one batch of CDRs, built where the batch is handled and dropped
-    with it (never kept across requests, so staff changes to plans, decks and numbers are seen
-    by the next batch). Plans, and when first needed deck overrides and included destinations,
-    are read for every account at once; extensions and DIDs only for the numbers given (a
-    number asked about later is read then); rate rows and number classifications are memoised.
+    with it (so changes to an account's plan and numbers are seen by the next batch). Plans
+    are read for every account at once, deck overrides when first needed, extensions and DIDs
+    only for the numbers given (a number asked about later is read then).
     """
 
-    def __init__(self, *, accounts: Iterable[Account], numbers: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        accounts: Iterable[Account],
+        numbers: Iterable[str] = (),
+        catalog: Catalog | None = None,
+    ) -> None:
+        self._catalog = catalog if catalog is not None else pricing_catalog(pricing_version())
         self._account_ids = sorted({account.pk for account in accounts})
-        self._plans: dict[int, list[AccountPlan]] = {pk: [] for pk in self._account_ids}
-        rows = AccountPlan.objects.filter(account_id__in=self._account_ids).select_related(
-            "plan", "plan__rate_deck"
-        )
-        for row in rows.order_by("account_id", "-starts_at"):
-            self._plans[row.account_id].append(row)
-        self._terms: dict[int, PlanTerms] = {}
+        self._plans: dict[int, list[tuple[dt.datetime, int]]] = {pk: [] for pk in self._account_ids}
+        self._fixed_at: dt.datetime | None = None
+        self._decks: dict[int, int] | None = None
         self._e164: dict[str, str | None] = {}
         self._extensions: set[tuple[int, str]] = set()
         self._dids: dict[tuple[int, str], DID] = {}
         self._numbers_read: set[str] = set()
-        self._rates: dict[tuple[int, str], Rate | None] = {}
         self._classified: dict[str, NumberInfo] = {}
+        if not self._account_ids:
+            return
+        rows = AccountPlan.objects.filter(account_id__in=self._account_ids).order_by(
+            "account_id", "-starts_at"
+        )
+        for account_id, starts_at, plan_id in rows.values_list(
+            "account_id", "starts_at", "plan_id"
+        ):
+            self._plans[account_id].append((starts_at, plan_id))
         self._read_numbers(numbers)
 
-    @cached_property
-    def _included(self) -> dict[tuple[int, str], IncludedDestination]:
-        plan_ids = {row.plan_id for rows in self._plans.values() for row in rows}
-        rows = IncludedDestination.objects.filter(plan_id__in=plan_ids)
-        return {(row.plan_id, row.country): row for row in rows}
+    @classmethod
+    def from_facts(
+        cls, *, account: Account, facts: dict[str, Any], at: dt.datetime, numbers: list[str]
+    ) -> PricingContext:
+        """The context of one account at ``at`` from the values of ``pricing_fact_columns``
+        read by a query of the account (made anyway): no query of its own once the process
+        holds the catalog version read there."""
+        context = cls(accounts=[], catalog=pricing_catalog(facts["pricing_version"]))
+        context._account_ids = [account.pk]
+        context._fixed_at = at
+        plan_id = facts["pricing_plan_id"]
+        context._plans = {account.pk: [(at, plan_id)] if plan_id is not None else []}
+        deck_id = facts["pricing_deck_id"]
+        context._decks = {account.pk: deck_id} if deck_id is not None else {}
+        for i, number in enumerate(numbers):
+            context._numbers_read.add(number)
+            if facts[f"pricing_ext_{i}"]:
+                context._extensions.add((account.pk, number.strip()))
+            did_id, group_id = facts[f"pricing_did_{i}"], facts[f"pricing_did_group_{i}"]
+            e164 = context._normalized(number)
+            if did_id is not None and e164 is not None:
+                context._dids[(account.pk, e164)] = context._did(did_id, e164, account.pk, group_id)
+        return context
 
-    @cached_property
-    def _decks(self) -> dict[int, RateDeck]:
-        rows = AccountRating.objects.filter(
-            account_id__in=self._account_ids, rate_deck__isnull=False
-        ).select_related("rate_deck")
-        return {row.account_id: row.rate_deck for row in rows if row.rate_deck is not None}
+    def _did(self, pk: int, number: str, account_id: int, group_id: int) -> DID:
+        did = DID(pk=pk, number=number, account_id=account_id, group_id=group_id)
+        did.group = self._catalog.did_groups[group_id]
+        return did
 
     def _normalized(self, number: str) -> str | None:
         if number not in self._e164:
@@ -139,8 +176,10 @@ class PricingContext:
         e164s = {e164 for n in new if (e164 := self._normalized(n)) is not None}
         if e164s:
             dids = DID.objects.filter(account_id__in=self._account_ids, number__in=e164s)
-            for did in dids.select_related("group").order_by():
-                self._dids[(did.account_id, did.number)] = did
+            for pk, number, account_id, group_id in dids.order_by().values_list(
+                "pk", "number", "account_id", "group_id"
+            ):
+                self._dids[(account_id, number)] = self._did(pk, number, account_id, group_id)
 
     def classify(self, number: str) -> NumberInfo:
         """``numbers.classify``, memoised. Raises DomainError ``bad_number``."""
@@ -153,31 +192,40 @@ class PricingContext:
         rows = self._plans.get(account.pk)
         if rows is None:
             raise ValueError(f"account {account.pk} is not in this PricingContext")
-        return next((row.plan for row in rows if row.starts_at <= at), None)
+        if self._fixed_at is not None and at != self._fixed_at:
+            raise ValueError(f"this PricingContext was read for {self._fixed_at}, not {at}")
+        plan_id = next((plan_id for starts_at, plan_id in rows if starts_at <= at), None)
+        return self._catalog.plans[plan_id] if plan_id is not None else None
 
     def terms(self, plan: ServicePlan) -> PlanTerms:
-        if plan.pk not in self._terms:
-            self._terms[plan.pk] = plan_terms(plan)
-        return self._terms[plan.pk]
+        return self._catalog.terms[plan.pk]
 
     def included_destination(self, plan: ServicePlan, country: str) -> IncludedDestination | None:
-        return self._included.get((plan.pk, country))
+        return self._catalog.included.get(plan.pk, {}).get(country)
 
     def included_countries(self, plan: ServicePlan) -> set[str]:
-        return {country for plan_id, country in self._included if plan_id == plan.pk}
+        return self._catalog.included_countries(plan.pk)
 
-    def rate_deck(self, account: Account, plan: ServicePlan | None) -> RateDeck | None:
+    @property
+    def tiers(self) -> dict[str, str]:
+        """Staff's risk tier of each country that has one."""
+        return self._catalog.tiers
+
+    def deck_id(self, account: Account, plan: ServicePlan | None) -> int | None:
         """As ``rate_deck_for_account``: the account's own deck, else its plan's."""
+        if self._decks is None:
+            rows = AccountRating.objects.filter(
+                account_id__in=self._account_ids, rate_deck__isnull=False
+            ).order_by()
+            self._decks = dict(rows.values_list("account_id", "rate_deck_id"))
         override = self._decks.get(account.pk)
         if override is not None:
             return override
-        return plan.rate_deck if plan is not None else None
+        return plan.rate_deck_id if plan is not None else None
 
-    def rate(self, deck: RateDeck, digits: str) -> Rate | None:
-        key = (deck.pk, digits)
-        if key not in self._rates:
-            self._rates[key] = rate_for_number(deck=deck, digits=digits)
-        return self._rates[key]
+    def rate(self, deck_id: int, digits: str) -> DeckRate | None:
+        """The deck row with the longest prefix of ``digits``, from memory."""
+        return self._catalog.deck(deck_id).match(digits)
 
     def is_extension(self, account: Account, number: str) -> bool:
         self._read_numbers([number])
@@ -190,6 +238,68 @@ class PricingContext:
 
     def is_own_endpoint(self, account: Account, number: str) -> bool:
         return self.is_extension(account, number) or self.own_did(account, number) is not None
+
+
+_BOOLEAN = BooleanField()
+
+
+def _e164_or_none(number: str) -> str | None:
+    try:
+        return normalize(number)
+    except DomainError:
+        return None
+
+
+def pricing_fact_columns(count: int) -> list[FactColumn]:
+    """Columns of an account query (``account_facts``) that give ``PricingContext.from_facts``
+    all it reads about the account at ``%(now)s`` and ``count`` numbers: the catalog version,
+    the plan, the deck override, and per number whether it is one of the account's extensions
+    (``%(ext_<i>)s``) or DIDs (``%(did_<i>)s``, with the DID's group)."""
+    plan = AccountPlan._meta.db_table
+    rating = AccountRating._meta.db_table
+    extension = Extension._meta.db_table
+    did = DID._meta.db_table
+    columns = [
+        FactColumn(
+            "pricing_version",
+            f"(SELECT version FROM {PricingCatalog._meta.db_table} WHERE id = 1)",
+        ),
+        FactColumn(
+            "pricing_plan_id",
+            f"(SELECT plan_id FROM {plan} WHERE account_id = a.id AND starts_at <= %(now)s "
+            "ORDER BY starts_at DESC LIMIT 1)",
+        ),
+        FactColumn(
+            "pricing_deck_id", f"(SELECT rate_deck_id FROM {rating} WHERE account_id = a.id)"
+        ),
+    ]
+    for i in range(count):
+        columns += [
+            FactColumn(
+                f"pricing_ext_{i}",
+                f"EXISTS (SELECT 1 FROM {extension} WHERE account_id = a.id "
+                f"AND number = %(ext_{i})s)",
+                _BOOLEAN,
+            ),
+            FactColumn(
+                f"pricing_did_{i}",
+                f"(SELECT id FROM {did} WHERE account_id = a.id AND number = %(did_{i})s)",
+            ),
+            FactColumn(
+                f"pricing_did_group_{i}",
+                f"(SELECT group_id FROM {did} WHERE account_id = a.id AND number = %(did_{i})s)",
+            ),
+        ]
+    return columns
+
+
+def pricing_fact_params(*, now: dt.datetime, numbers: list[str]) -> dict[str, Any]:
+    """The parameters of ``pricing_fact_columns(len(numbers))``."""
+    params: dict[str, Any] = {"now": connection.ops.adapt_datetimefield_value(now)}
+    for i, number in enumerate(numbers):
+        params[f"ext_{i}"] = number.strip()
+        params[f"did_{i}"] = _e164_or_none(number) or ""
+    return params
 
 
 def call_pricing(
@@ -269,16 +379,14 @@ def call_pricing(
             else f"{info.country_name} {info.line_type}"
         )
         return CallPricing(direction, False, label, True, None, plan, terms, info)
-    deck = context.rate_deck(account, plan)
-    row = context.rate(deck, info.digits) if deck is not None else None
+    deck_id = context.deck_id(account, plan)
+    row = context.rate(deck_id, info.digits) if deck_id is not None else None
     if row is None:
         raise DomainError(
             f"to: no rate for {info.e164} ({info.country_name}); it cannot be called.",
             code="unknown_destination",
         )
-    return CallPricing(
-        direction, False, row.destination, False, _tariff(row, row.destination), plan, terms, info
-    )
+    return CallPricing(direction, False, row.destination, False, row.tariff, plan, terms, info)
 
 
 @dataclass(frozen=True)
@@ -301,13 +409,20 @@ class PriceQuote:
 
 def price_lookup(*, account: Account, number: str, now: dt.datetime) -> PriceQuote:
     """The price of calling ``number`` from ``account`` now. Raises DomainError ``bad_number``
-    or ``unknown_destination``."""
+    or ``unknown_destination``. One query (the account's plan, deck and numbers, with the
+    catalog version) once the process holds the catalog and the deck."""
+    row = account_facts(
+        account=account,
+        columns=pricing_fact_columns(1),
+        params=pricing_fact_params(now=now, numbers=[number]),
+    )
     pricing = call_pricing(
         account=account,
         direction=Call.Direction.OUTBOUND,
         from_number="",
         to_number=number,
         at=now,
+        context=PricingContext.from_facts(account=account, facts=row, at=now, numbers=[number]),
     )
     info = pricing.number
     if pricing.on_net:

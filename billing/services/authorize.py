@@ -9,19 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import transaction
 
 from billing.call_limits import call_limits
-from billing.models import (
-    Call,
-    CallReservation,
-)
+from billing.models import CallReservation
 from billing.money import ZERO, money
 from billing.rating import Tariff, cost
-from billing.selectors.permissions import call_policy, local_day
+from billing.selectors.authorize import authorize_facts
+from billing.selectors.permissions import call_policy, local_day, permissions_from_facts
 from billing.selectors.plans import billing_period
-from billing.selectors.pricing import call_pricing
-from billing.selectors.usage import included_seconds_used, usage_counter
+from billing.selectors.pricing import PricingContext, call_pricing
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -91,7 +88,9 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
     """May this call start, and for how long? Reserves the call's credit and included seconds.
 
     Under the account's row lock, so two authorizations of one account are serialised and
-    cannot both spend the same last dollar: each counts what active reservations hold. Balance
+    cannot both spend the same last dollar: each counts what active reservations hold. Three
+    queries when the call is allowed (the lock, ``authorize_facts``, the reservation's INSERT)
+    once the process holds the pricing catalog of the version read there. Balance
     at or below zero refuses every call (included and on-net too, SPEC §4). Asking again for
     the same ``call_id`` returns the existing reservation.
     """
@@ -105,25 +104,42 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
             return refuse("unknown_account", f"No account {request.account!r}.")
         if not account.is_active:
             return refuse("account_suspended", "The account is not active.")
-        existing = CallReservation.objects.filter(call_id=request.call_id).first()
-        mine = existing is not None and existing.account_id == account.pk
-        if existing is not None and mine and existing.expires_at <= now:
-            existing.delete()  # a stale reservation of this very call: decide afresh
-            existing = None
-        if existing is not None and mine:
-            return AuthorizeResult(
-                request.call_id,
-                True,
-                None,
-                existing.max_seconds,
-                existing.rate,
-                existing.included_seconds,
-                "already authorized",
-            )
-        if existing is not None or Call.objects.filter(call_id=request.call_id).exists():
+        period = billing_period(account=account, at=now)
+        facts = authorize_facts(
+            account=account,
+            call_id=request.call_id,
+            from_number=request.from_number,
+            to_number=request.to_number,
+            period_start=period.start,
+            now=now,
+        )
+        if facts["reservation_of_call"] is not None:
+            existing = CallReservation.objects.get(pk=facts["reservation_of_call"])
+            mine = existing.account_id == account.pk
+            if mine and existing.expires_at <= now:
+                existing.delete()  # a stale reservation of this very call: decide afresh
+            elif mine:
+                return AuthorizeResult(
+                    request.call_id,
+                    True,
+                    None,
+                    existing.max_seconds,
+                    existing.rate,
+                    existing.included_seconds,
+                    "already authorized",
+                )
+            else:
+                return refuse("duplicate_call_id", "This call_id was already used.")
+        if facts["call_posted"]:
             return refuse("duplicate_call_id", "This call_id was already used.")
         if account.balance <= 0:
             return refuse("insufficient_balance", "The balance is at or below zero.")
+        context = PricingContext.from_facts(
+            account=account,
+            facts=facts,
+            at=now,
+            numbers=[request.from_number, request.to_number],
+        )
         try:
             pricing = call_pricing(
                 account=account,
@@ -131,26 +147,39 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
                 from_number=request.from_number,
                 to_number=request.to_number,
                 at=now,
+                context=context,
             )
         except DomainError as exc:
             return refuse(exc.code, exc.message)
-        # Under the lock taken above: checks that count live reservations (channels) see every
-        # authorization of this account before or after this one, never alongside it.
+        # Read after the lock taken above: checks that count live reservations (channels) see
+        # every authorization of this account before or after this one, never alongside it.
         call_limit = call_limits(
-            account=account, direction=request.direction, on_net=pricing.on_net, now=now
+            account=account,
+            direction=request.direction,
+            on_net=pricing.on_net,
+            now=now,
+            facts=facts,
         )
         if not call_limit.allowed:
             return refuse(call_limit.reason or "refused", call_limit.message)
         # Toll-fraud protection, under the same lock: the day's spend counts every reservation
         # made before this one, so concurrent calls cannot pass the daily cap together.
-        policy = call_policy(account=account, pricing=pricing, direction=request.direction, now=now)
+        held_amount = facts["held_amount"] or ZERO
+        included = context.included_countries(pricing.plan) if pricing.plan else set()
+        policy = call_policy(
+            permissions=permissions_from_facts(
+                account=account, facts=facts, included=included, at=now
+            ),
+            pricing=pricing,
+            direction=request.direction,
+            tiers=context.tiers,
+            included=included,
+            spent_today=-(facts["charged_today"] or ZERO) + held_amount,
+        )
         if policy.refusal is not None:
             return refuse(policy.refusal.reason, policy.refusal.message, pricing.paid_rate)
         limit = max_call_seconds()
-        held = CallReservation.objects.filter(account=account, expires_at__gt=now).aggregate(
-            amount=models.Sum("amount"), seconds=models.Sum("included_seconds")
-        )
-        budget = account.balance - (held["amount"] or ZERO)
+        budget = account.balance - held_amount
         included_part = paid_part = 0
         amount = ZERO
         tariff: Tariff | None = pricing.price
@@ -158,23 +187,14 @@ def call_authorize(*, request: AuthorizeInput, now: dt.datetime) -> AuthorizeRes
             max_seconds, rate = limit, ZERO
         else:
             if pricing.included and pricing.terms is not None:
-                period = billing_period(account=account, at=now)
-                used = included_seconds_used(account=account, period_start=period.start)
-                left = pricing.terms.included_seconds - used - (held["seconds"] or 0)
+                used = facts["used_seconds"] or 0
+                left = pricing.terms.included_seconds - used - (facts["held_seconds"] or 0)
                 included_part = max(0, min(left, limit))
                 tariff = pricing.terms.overage
                 if pricing.did_cap_seconds is not None and pricing.did is not None:
-                    did_row = usage_counter(
-                        account=account, period_start=period.start, did_id=pricing.did.pk
-                    )
-                    did_used = did_row.included_seconds_used if did_row is not None else 0
-                    did_held = CallReservation.objects.filter(
-                        account=account,
-                        direction=Call.Direction.INBOUND,
-                        to_number=pricing.did.number,
-                        expires_at__gt=now,
-                    ).aggregate(seconds=models.Sum("included_seconds"))["seconds"]
-                    cap_left = max(0, pricing.did_cap_seconds - did_used - (did_held or 0))
+                    did_used = facts["used_did_seconds"] or 0
+                    did_held = facts["held_did_seconds"] or 0
+                    cap_left = max(0, pricing.did_cap_seconds - did_used - did_held)
                     if cap_left < included_part:
                         included_part, tariff = cap_left, pricing.price
             assert tariff is not None

