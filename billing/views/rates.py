@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone

@@ -117,7 +117,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0014_statements'),
+        ('billing', '0015_deposit_cancel_expire'),
     ]
 
     operations = [
