@@ -121,6 +121,7 @@ def _make_deposit(account: Account) -> int:
 
 
 OBJECT_MAKERS["deposit_id"] = _make_deposit
+DOWNLOADS.add("billing:deposit_receipt")
 POST_ONLY.update(
     {
         "billing:add_credit",
