@@ -3,10 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from portal.admin_inlines import LabelledTabularInline
 from portal.models import Account, User
 
 
-class UserInline(admin.TabularInline):
+class UserInline(LabelledTabularInline):
     model = User
     fields = ("email", "role", "is_active", "last_login")
     readonly_fields = ("email", "last_login")

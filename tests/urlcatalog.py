@@ -34,6 +34,10 @@ OBJECT_MAKERS["call_id"] = _make_call  # billing:call_detail (the Call's row id)
 # Control Center URLs that only accept POST: a GET gets 405 (or a redirect) and never a page.
 POST_ONLY: set[str] = set()
 
+# Control Center URLs that answer with a file to download (CSV, PDF, an upload), not a page: the
+# browser walk (axe, screenshots) leaves them out.
+DOWNLOADS: set[str] = set()
+
 
 @dataclass(frozen=True)
 class CatalogURL:
@@ -117,6 +121,7 @@ def _make_deposit(account: Account) -> int:
 
 
 OBJECT_MAKERS["deposit_id"] = _make_deposit
+DOWNLOADS.add("billing:deposit_receipt")
 POST_ONLY.update(
     {
         "billing:add_credit",
@@ -189,6 +194,7 @@ def _make_port(account: Account) -> int:
 
 OBJECT_MAKERS["port_id"] = _make_port
 POST_ONLY.update({"billing:port_submit", "billing:port_cancel"})
+DOWNLOADS.add("billing:port_bill")
 
 
 # --- The role matrix -------------------------------------------------------------------------
@@ -279,3 +285,4 @@ def _make_statement(account: Account) -> int:
 
 
 OBJECT_MAKERS["statement_id"] = _make_statement
+DOWNLOADS.update({"billing:statement_pdf", "billing:statement_csv"})

@@ -27,10 +27,11 @@ from billing.models import (
 )
 from billing.services.plans import account_plan_set
 from billing.services.rate_import import rate_deck_import
+from portal.admin_inlines import LabelledTabularInline
 from portal.errors import DomainError
 
 
-class IncludedDestinationInline(MoneyAdminMixin, admin.TabularInline):
+class IncludedDestinationInline(MoneyAdminMixin, LabelledTabularInline):
     model = IncludedDestination
     extra = 1
 

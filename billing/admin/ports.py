@@ -28,6 +28,7 @@ from billing.models import PortFee, PortNumber, PortRequest, PortTransition
 from billing.models.ports import DEFAULT_COUNTRY
 from billing.services.ports import port_cancel, port_complete, port_reject, port_start
 from billing.views.ports import bill_response
+from portal.admin_inlines import LabelledTabularInline
 from portal.errors import DomainError
 from portal.models import User
 
@@ -49,7 +50,7 @@ class PortFeeAdmin(MoneyAdminMixin, admin.ModelAdmin):
         return obj.country or "Default (every other country)"
 
 
-class PortNumberInline(MoneyAdminMixin, admin.TabularInline):
+class PortNumberInline(MoneyAdminMixin, LabelledTabularInline):
     model = PortNumber
     extra = 0
     can_delete = False
@@ -60,7 +61,7 @@ class PortNumberInline(MoneyAdminMixin, admin.TabularInline):
         return False
 
 
-class PortTransitionInline(MoneyAdminMixin, admin.TabularInline):
+class PortTransitionInline(MoneyAdminMixin, LabelledTabularInline):
     model = PortTransition
     extra = 0
     can_delete = False
