@@ -121,7 +121,7 @@ def _make_deposit(account: Account) -> int:
 
 
 OBJECT_MAKERS["deposit_id"] = _make_deposit
-DOWNLOADS.add("billing:deposit_receipt")
+DOWNLOADS.update({"billing:deposit_receipt", "billing:rate_sheet_csv"})
 POST_ONLY.update(
     {
         "billing:add_credit",

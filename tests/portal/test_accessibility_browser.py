@@ -127,9 +127,6 @@ VISITS: list[Visit] = [
     _admin("billing_deposit_change", "deposit"),
 ]
 
-# Pages whose tables still clip money on a phone; the marks come off once the tables stack.
-# (Paying back from the card or its authentication lands on Per Minute.)
-TABLES_STACK_LATER: set[str] = set()
 # The phone check covers the customers' pages; staff work in the admin on a computer.
 PHONE_VISITS = [visit for visit in VISITS if visit.who != "staff"]
 MAX_LISTED = 12
@@ -291,13 +288,6 @@ def walk(browser: Browser, django_db_setup: None, django_db_blocker: Any) -> Ite
             connection.creation.deserialize_db_from_string(before)
 
 
-def _phone_param(visit: Visit) -> Any:
-    if visit.id in TABLES_STACK_LATER:
-        mark = pytest.mark.xfail(strict=True, reason="tables stack on phones (fmt helper)")
-        return pytest.param(visit, id=visit.id, marks=mark)
-    return pytest.param(visit, id=visit.id)
-
-
 @pytest.mark.parametrize("visit", VISITS, ids=[v.id for v in VISITS])
 def test_it_has_no_serious_accessibility_violations(walk: Walk, visit: Visit) -> None:
     seen = walk.visit(visit)
@@ -309,7 +299,7 @@ def test_it_has_no_serious_accessibility_violations(walk: Walk, visit: Visit) ->
     assert not found, f"{visit.id} ({seen.landed_on}):\n  " + "\n  ".join(found)
 
 
-@pytest.mark.parametrize("visit", [_phone_param(v) for v in PHONE_VISITS])
+@pytest.mark.parametrize("visit", PHONE_VISITS, ids=[v.id for v in PHONE_VISITS])
 def test_it_shows_every_money_cell_whole_on_a_phone(walk: Walk, visit: Visit) -> None:
     seen = walk.visit(visit)
     found = [f"{cell['text']!r} {cell['why']} ({cell['cell']})" for cell in seen.money_cut_off]
