@@ -1,0 +1,31 @@
+"""``{% page_messages %}`` (top of the page) and ``{% section_messages "id" %}`` (inside a
+section): each message is shown once, where its action was (see ``portal/feedback.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.contrib.messages import get_messages
+from django.template.context import Context
+
+from portal.feedback import section_of
+
+register = template.Library()
+
+
+def _messages(context: Context, section: str) -> list[Any]:
+    request = context.get("request")
+    if request is None:
+        return []
+    return [m for m in get_messages(request) if section_of(m.extra_tags) == section]
+
+
+@register.inclusion_tag("portal/_messages.html", takes_context=True)
+def page_messages(context: Context) -> dict[str, Any]:
+    return {"feedback": _messages(context, "")}
+
+
+@register.inclusion_tag("portal/_messages.html", takes_context=True)
+def section_messages(context: Context, section: str) -> dict[str, Any]:
+    return {"feedback": _messages(context, section), "section": section}
