@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.template.context import Context
 from django.utils.html import conditional_escape, escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 from portal.feedback import section_of
 
@@ -38,7 +38,7 @@ def section_messages(context: Context, section: str) -> dict[str, Any]:
 def support_links(text: object) -> str:
     """``text`` escaped, with the support e-mail address and help URL it names made links:
     an error that says "contact support at …" leads somewhere."""
-    html = str(conditional_escape(text))
+    html = str(conditional_escape(text if isinstance(text, SafeData) else str(text)))
     email, url = str(settings.SUPPORT_EMAIL), str(settings.SUPPORT_URL)
     if email:
         escaped = str(escape(email))

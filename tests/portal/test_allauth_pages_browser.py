@@ -4,6 +4,7 @@ Chromium at 1366 px and on a 390 px phone (screenshots in tests/artifacts/)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def visit(page: Page, url: str) -> None:
 def boxes_apart(page: Page, *names: str) -> None:
     boxes = [page.get_by_role("link", name=n).bounding_box() for n in names]
     assert all(boxes)
-    for a, b in zip(boxes, boxes[1:], strict=False):
+    for a, b in itertools.pairwise(boxes):
         assert a and b
         apart_x = a["x"] + a["width"] < b["x"] or b["x"] + b["width"] < a["x"]
         apart_y = a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"]
