@@ -16,9 +16,10 @@ def site_name() -> str:
 
 
 @register.inclusion_tag("portal/email/_signature.txt")
-def mail_signature() -> dict[str, str]:
+def mail_signature(name: str = "") -> dict[str, str]:
+    """The sign-off: ``name`` (a statement's issuer, fixed when it was issued) or SITE_NAME."""
     return {
-        "site_name": settings.SITE_NAME,
+        "site_name": name or settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "support_email": settings.SUPPORT_EMAIL,
         "support_url": settings.SUPPORT_URL,

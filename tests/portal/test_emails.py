@@ -149,7 +149,7 @@ def test_every_email_template_signs_off_as_the_provider(template: str) -> None:
     # No e-mail names a provider of its own: each ends with the shared sign-off (or extends
     # allauth's base message, which does), so SITE_NAME and the support contact are in all.
     text = (TEMPLATES / template).read_text()
-    assert "{% mail_signature %}" in text or 'extends "account/email/base_message.txt"' in text
+    assert "{% mail_signature" in text or 'extends "account/email/base_message.txt"' in text
     assert "Control Center" not in text
     assert "SITE_URL" not in text and "example.com" not in text
 
