@@ -82,8 +82,8 @@ def test_the_answer_is_where_the_action_was(
 
     # Filter with From after To: the error at the history, and no table.
     history = page.locator("#history")
-    history.get_by_label("From").fill("2026-11-05")
-    history.get_by_label("To").fill("2026-11-01")
+    history.locator("#id_date_from").fill("2026-11-05")
+    history.locator("#id_date_to").fill("2026-11-01")
     history.get_by_role("button", name="Filter").click()
     page.wait_for_url("**#history")
     error = history.locator(".errorlist")
