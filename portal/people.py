@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from portal.errors import DomainError
+from portal.mail import mail_subject, site_link
 from portal.models import Account, Invitation, User
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def _mail(*, to: str, subject: str, template: str, context: dict[str, object]) -
     body = render_to_string(template, context)
     transaction.on_commit(
         lambda: send_mail(
-            subject=f"[Control Center] {subject}",
+            subject=mail_subject(subject),
             message=body,
             from_email=None,
             recipient_list=[to],
@@ -55,7 +56,7 @@ def _mail(*, to: str, subject: str, template: str, context: dict[str, object]) -
 
 def invitation_link(*, invitation: Invitation) -> str:
     token = signing.TimestampSigner(salt=INVITATION_SALT).sign(str(invitation.pk))
-    return settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
+    return site_link(reverse("invitation_accept", kwargs={"token": token}))
 
 
 def invitation_create(

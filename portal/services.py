@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from portal.errors import DomainError
+from portal.mail import mail_subject, site_link
 from portal.models import Account, User, new_account_code, validate_timezone
 
 logger = logging.getLogger(__name__)
@@ -112,10 +113,10 @@ def user_send_invitation(*, user: User) -> str:
             "key": default_token_generator.make_token(user),
         },
     )
-    link = f"{settings.SITE_URL}{path}"
+    link = site_link(path)
     context = {"user": user, "account": user.account, "link": link}
     send_mail(
-        subject="[Control Center] You have been invited to Control Center",
+        subject=mail_subject(f"You have been invited to {settings.SITE_NAME}"),
         message=render_to_string("portal/email/invitation.txt", context),
         from_email=None,
         recipient_list=[user.email],

@@ -39,7 +39,17 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who the customer deals with, and where: the name e-mails greet with and sign off as, and the
+# base URL every link in every e-mail is built from (allauth's and ours). `make run` sets
+# SITE_URL to the address it serves; the django.contrib.sites row follows both
+# (portal/site.py, after every migrate). BASE_URL is accepted as another name for SITE_URL.
+SITE_NAME = os.environ.get("SITE_NAME", "Control Center")
+SITE_URL = (
+    os.environ.get("SITE_URL") or os.environ.get("BASE_URL") or "http://127.0.0.1:8000"
+).rstrip("/")
+# Where "contact support" leads: shown, as a link, on every page or e-mail that says so.
+SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@example.com")
+SUPPORT_URL = os.environ.get("SUPPORT_URL", "")
 
 INSTALLED_APPS = [
     "portal.admin_apps.PortalAdminConfig",  # django.contrib.admin, login through allauth
@@ -133,7 +143,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "portal.forms.SignupForm"
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Control Center] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_RATE_LIMITS = {
     # allauth's defaults, spelled out so they are visible and testable.

@@ -16,6 +16,7 @@ from portal import people, services
 from portal.celery import app as celery_app
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
+from portal.feedback import redirect_to_section, section_message
 from portal.forms import AccountSettingsForm, InvitationAcceptForm, InviteForm, RoleForm
 from portal.models import OWNER_ROLES, User
 from portal.selectors import account_member, account_members, pending_invitations
@@ -26,6 +27,18 @@ logger = logging.getLogger(__name__)
 HEALTHZ_BROKER_TIMEOUT = 2  # seconds
 # Its own queue: no worker consumes it, so a probe never reaches (or steals) a task.
 HEALTHZ_QUEUE = "healthz.probe"
+# The Account settings page's sections (their ids in account_settings.html): each form's
+# message is shown in its own section, which the redirect scrolls to.
+SETTINGS_SECTION = "settings"
+PEOPLE_SECTION = "people"
+
+
+def _people_message(request: HttpRequest, level: int, text: str) -> None:
+    section_message(request, level, text, section=PEOPLE_SECTION)
+
+
+def _back_to_people() -> HttpResponse:
+    return redirect_to_section(reverse("portal:account_settings"), section=PEOPLE_SECTION)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -53,7 +66,7 @@ def account_settings(request: CustomerRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         if request.user.role != request.user.Role.OWNER:
-            messages.error(request, "Only the account owner can change these settings.")
+            form.add_error(None, "Only the account owner can change these settings.")
         else:
             try:
                 services.account_update(
@@ -64,8 +77,12 @@ def account_settings(request: CustomerRequest) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "Account settings saved.")
-                return redirect("portal:account_settings")
+                section_message(
+                    request, messages.SUCCESS, "Account settings saved.", section=SETTINGS_SECTION
+                )
+                return redirect_to_section(
+                    reverse("portal:account_settings"), section=SETTINGS_SECTION
+                )
     return _settings_page(request, form=form)
 
 
@@ -107,8 +124,8 @@ def people_invite(request: CustomerRequest) -> HttpResponse:
     except DomainError as exc:
         form.add_error("email", exc.message)
         return _settings_page(request, invite_form=form, status=400)
-    messages.success(request, f"Invitation sent to {invitation.email}.")
-    return redirect(reverse("portal:account_settings") + "#people")
+    _people_message(request, messages.SUCCESS, f"Invitation sent to {invitation.email}.")
+    return _back_to_people()
 
 
 @customer_view(roles=OWNER_ROLES)
@@ -117,8 +134,8 @@ def people_role(request: CustomerRequest, user_id: int) -> HttpResponse:
     account_member(account=request.account, user_id=user_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a role: owner, billing or member.")
-        return redirect(reverse("portal:account_settings") + "#people")
+        _people_message(request, messages.ERROR, "Choose a role: owner, billing or member.")
+        return _back_to_people()
     try:
         member = people.member_change_role(
             account=request.account,
@@ -128,10 +145,12 @@ def people_role(request: CustomerRequest, user_id: int) -> HttpResponse:
             now=timezone.now(),
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        _people_message(request, messages.ERROR, exc.message)
     else:
-        messages.success(request, f"{member.email} is now {member.get_role_display()}.")
-    return redirect(reverse("portal:account_settings") + "#people")
+        _people_message(
+            request, messages.SUCCESS, f"{member.email} is now {member.get_role_display()}."
+        )
+    return _back_to_people()
 
 
 @customer_view(roles=OWNER_ROLES)
@@ -139,17 +158,19 @@ def people_role(request: CustomerRequest, user_id: int) -> HttpResponse:
 def people_remove(request: CustomerRequest, user_id: int) -> HttpResponse:
     account_member(account=request.account, user_id=user_id)
     if user_id == request.user.pk:
-        messages.error(request, "To leave the account yourself, use “Leave this account”.")
-        return redirect(reverse("portal:account_settings") + "#people")
+        _people_message(
+            request, messages.ERROR, "To leave the account yourself, use “Leave this account”."
+        )
+        return _back_to_people()
     try:
         member = people.member_remove(
             account=request.account, actor=request.user, member_id=user_id, now=timezone.now()
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        _people_message(request, messages.ERROR, exc.message)
     else:
-        messages.success(request, f"{member.email} was removed from the account.")
-    return redirect(reverse("portal:account_settings") + "#people")
+        _people_message(request, messages.SUCCESS, f"{member.email} was removed from the account.")
+    return _back_to_people()
 
 
 @customer_view
@@ -163,8 +184,8 @@ def account_leave(request: CustomerRequest) -> HttpResponse:
             now=timezone.now(),
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(reverse("portal:account_settings") + "#people")
+        _people_message(request, messages.ERROR, exc.message)
+        return _back_to_people()
     logout(request)
     messages.info(request, "You left the account.")
     return redirect("account_login")

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from portal.mail import support_contact
 from trunking.models import KINDS, ChannelKind
 
 _WHOLE = re.compile(r"^\s*[+-]?\d{1,9}\s*$")
@@ -40,7 +41,8 @@ class ChannelCountsForm(forms.Form):
                 error_messages={
                     "required": "Enter a number of channels (0 for none).",
                     "min_value": "The count cannot be negative.",
-                    "max_value": f"At most {maximum} channels of this kind; contact us for more.",
+                    "max_value": f"At most {maximum} channels of this kind; contact support at "
+                    f"{support_contact()} for more.",
                 },
                 widget=forms.NumberInput(attrs={"min": 0, "max": maximum, "step": 1}),
             )

@@ -30,6 +30,7 @@ from billing.services.deposits import (
 from billing.services.notifications import account_mail
 from billing.signals import auto_recharge_requested
 from portal.errors import DomainError
+from portal.mail import site_link
 from portal.models import Account
 
 logger = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ def _auto_recharge_needs_action(
             locked.stripe_payment_intent_id = payment_intent_id
         locked.updated_at = now
         locked.save()
-        link = settings.SITE_URL + reverse("billing:deposit_authenticate", args=[locked.pk])
+        link = site_link(reverse("billing:deposit_authenticate", args=[locked.pk]))
         BillingProfile.objects.filter(account_id=locked.account_id).update(
             auto_recharge_retry_after=now + AUTO_RECHARGE_ACTION_WAIT,
             auto_recharge_note=(

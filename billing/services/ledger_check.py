@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 
 from billing.selectors.cycle import cycle_gap_account_ids, cycle_overdue_account_ids
 from billing.selectors.ledger import ledger_problems
+from portal.mail import mail_subject
 from portal.models import Account
 
 logger = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def ledger_consistency_check(*, now: dt.datetime) -> list[str]:
         recipients = list(settings.STAFF_ALERT_EMAILS)
         if recipients:
             send_mail(
-                subject=f"[Control Center] Ledger check: {len(found)} problem(s)",
+                subject=mail_subject(f"Ledger check: {len(found)} problem(s)"),
                 message="\n".join(found),
                 from_email=None,
                 recipient_list=recipients,

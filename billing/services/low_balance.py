@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
@@ -13,6 +12,7 @@ from billing.models import (
 )
 from billing.money import format_usd
 from billing.services.notifications import account_mail
+from portal.mail import site_link
 from portal.models import Account
 
 
@@ -43,7 +43,7 @@ def low_balance_check(*, account_id: int, now: dt.datetime) -> bool:
             "balance": format_usd(balance),
             "threshold": format_usd(threshold),
             "auto_recharge": profile.auto_recharge_enabled,
-            "link": settings.SITE_URL + reverse("billing:per_minute"),
+            "link": site_link(reverse("billing:per_minute")),
         }
         transaction.on_commit(
             lambda: account_mail(

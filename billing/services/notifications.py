@@ -6,16 +6,14 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from portal.mail import mail_subject, site_link
 from portal.models import Account, User
 
 logger = logging.getLogger(__name__)
-
-RECEIPT_SUBJECT_PREFIX = "[Control Center] "
 
 
 def account_emails(account_id: int) -> list[str]:
@@ -34,12 +32,12 @@ def account_mail(account_id: int, *, subject: str, template: str, context: dict[
         template,
         {
             "account": account,
-            "per_minute_url": settings.SITE_URL + reverse("billing:per_minute"),
+            "per_minute_url": site_link(reverse("billing:per_minute")),
             **context,
         },
     )
     send_mail(
-        subject=RECEIPT_SUBJECT_PREFIX + subject,
+        subject=mail_subject(subject),
         message=body,
         from_email=None,
         recipient_list=recipients,

@@ -27,8 +27,9 @@ from billing.selectors.permissions import (
     velocity_max_spend,
     velocity_window,
 )
-from billing.services.notifications import RECEIPT_SUBJECT_PREFIX, account_mail
+from billing.services.notifications import account_mail
 from portal.errors import DomainError
+from portal.mail import mail_subject, site_link, support_contact
 from portal.models import Account, User
 from portal.times import format_when
 
@@ -94,7 +95,7 @@ def _record(
 
 
 def _page_url() -> str:
-    return str(settings.SITE_URL) + reverse("billing:call_permissions")
+    return site_link(reverse("billing:call_permissions"))
 
 
 def _mail_safely(send: Any, *args: Any, **kwargs: Any) -> None:
@@ -132,7 +133,8 @@ def call_permissions_update(
         maximum = daily_cap_staff_max()
         if not by_staff and daily_cap > maximum and daily_cap > money(permissions.daily_cap):
             raise DomainError(
-                f"daily_cap: above ${maximum}/day only support can raise the cap; contact us.",
+                f"daily_cap: above ${maximum}/day only support can raise the cap; contact support "
+                f"at {support_contact()}.",
                 code="daily_cap_above_maximum",
             )
         new = {
@@ -263,7 +265,7 @@ def _fraud_hold_mail(account_id: int, code: str, reason: str) -> None:
     )
     if settings.STAFF_ALERT_EMAILS:
         send_mail(
-            subject=f"{RECEIPT_SUBJECT_PREFIX}Fraud alarm: account {code}",
+            subject=mail_subject(f"Fraud alarm: account {code}"),
             message=f"Paid calls of account {code} are held: {reason}.",
             from_email=None,
             recipient_list=settings.STAFF_ALERT_EMAILS,

@@ -15,7 +15,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -29,6 +28,7 @@ from billing.services.ledger import ledger_post
 from billing.services.notifications import account_mail
 from billing.services.numbers import did_add
 from portal.errors import DomainError
+from portal.mail import site_link, support_contact
 from portal.models import Account, User
 
 Status = PortRequest.Status
@@ -298,7 +298,7 @@ def _notify(port: PortRequest, *, note: str, refund: Decimal) -> None:
         "note": note,
         "refund": format_usd(refund) if refund else "",
         "foc_date": port.foc_date,
-        "link": settings.SITE_URL + reverse("billing:port_detail", args=[port.pk]),
+        "link": site_link(reverse("billing:port_detail", args=[port.pk])),
     }
     subject = f"Number port #{port.pk}: {Status(port.status).label.lower()}"
     account_id = port.account_id
@@ -448,7 +448,8 @@ def _close(
         locked = _locked(port)
         if not by_staff and to == Status.CANCELLED and locked.status not in CUSTOMER_CANCELLABLE:
             raise DomainError(
-                "This port is already with the losing carrier: contact support to cancel it.",
+                "This port is already with the losing carrier: contact support at "
+                f"{support_contact()} to cancel it.",
                 code="transition_not_allowed",
             )
         _move(locked, to=to, by=by, by_staff=by_staff, note=note, now=now)

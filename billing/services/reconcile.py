@@ -18,6 +18,7 @@ from billing.money import to_minor_units
 from billing.selectors.deposits import deposit_for_intent
 from billing.services.deposits import OPEN_DEPOSIT_STALE_AFTER, deposit_apply_intent, deposit_fail
 from portal.errors import DomainError
+from portal.mail import mail_subject
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +95,9 @@ def stripe_reconcile(*, now: dt.datetime, days: int | None = None) -> ReconcileR
         logger.error("stripe reconciliation mismatches: %s", report.mismatches)
         if settings.STAFF_ALERT_EMAILS:
             send_mail(
-                subject=f"[Control Center] Stripe reconciliation: {len(report.mismatches)} "
-                "mismatch(es)",
+                subject=mail_subject(
+                    f"Stripe reconciliation: {len(report.mismatches)} mismatch(es)"
+                ),
                 message="\n".join(report.mismatches),
                 from_email=None,
                 recipient_list=settings.STAFF_ALERT_EMAILS,

@@ -22,6 +22,7 @@ from billing.periods import Period
 from billing.selectors.statements import ledger_period_totals
 from billing.services.notifications import account_mail
 from billing.signals import statement_closed
+from portal.mail import site_link
 from portal.models import Account
 
 logger = logging.getLogger(__name__)
@@ -148,8 +149,9 @@ def statement_email(*, statement_id: int, now: dt.datetime) -> bool:
         "opening": format_usd(statement.opening_balance),
         "closing": format_usd(statement.closing_balance),
         "lines": [(line.label, format_usd(line.amount)) for line in statement.lines.all()],
-        "statement_url": settings.SITE_URL
-        + reverse("billing:statement", kwargs={"statement_id": statement.pk}),
+        "statement_url": site_link(
+            reverse("billing:statement", kwargs={"statement_id": statement.pk})
+        ),
     }
     try:
         account_mail(

@@ -34,12 +34,17 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
         stamp = timezone.localtime(timezone.now(), account.tz).strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="calls-{account.code}-{stamp}.csv"'
         return response
-    page = call_page(
-        account=account,
-        filters=filters,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-    )
+    # Filters that contradict each other (From after To) show their error and no table: the
+    # unfiltered calls under the error would read as the answer.
+    filter_invalid = form.is_bound and bool(form.errors)
+    page = None
+    if not filter_invalid:
+        page = call_page(
+            account=account,
+            filters=filters,
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+        )
     filtered = filters != CallFilters()
     now = timezone.now()
     summary = minutes_summary(account=account, now=now)
@@ -59,6 +64,7 @@ def calls(request: CustomerRequest) -> HttpResponseBase:
             "form": form,
             "page": page,
             "filtered": filtered,
+            "filter_invalid": filter_invalid,
             "summary": summary,
             "figure": figure,
         },

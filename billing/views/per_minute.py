@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -27,7 +27,12 @@ from billing.services.cards import billing_card_remove
 from billing.services.deposits import deposit_limits
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
+from portal.feedback import redirect_to_section, section_message
 from portal.models import MONEY_ROLES
+
+# The page's sections that forms return to (their ids in per_minute.html).
+AUTO_RECHARGE_SECTION = "auto-recharge"
+HISTORY_SECTION = "history"
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -54,8 +59,13 @@ def render_page(
         request.GET if any(k in request.GET for k in ("kind", "date_from", "date_to")) else None
     )
     filters = filter_form.filters()
-    paginator = Paginator(ledger_history(account=account, filters=filters), HISTORY_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # Filters that contradict each other (From after To) show their error and no table: an
+    # unfiltered table under the error would read as the answer.
+    filter_invalid = filter_form.is_bound and not filter_form.is_valid()
+    page = None
+    if not filter_invalid:
+        paginator = Paginator(ledger_history(account=account, filters=filters), HISTORY_PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("export", None)
@@ -86,6 +96,7 @@ def render_page(
         "auto_form": auto_form,
         "filter_form": filter_form,
         "filters": filters,
+        "filter_invalid": filter_invalid,
         "page": page,
         "filter_query": query.urlencode(),
         "payments": recent_payments(account=account),
@@ -129,20 +140,39 @@ def auto_recharge_settings(request: CustomerRequest) -> HttpResponse:
     except DomainError as exc:
         form.add_error(None, exc.message)
         return render_page(request, auto_form=form, status=400)
-    messages.success(request, "Auto-recharge settings saved.")
-    return redirect(reverse("billing:per_minute") + "#auto-recharge")
+    section_message(
+        request, messages.SUCCESS, "Auto-recharge settings saved.", section=AUTO_RECHARGE_SECTION
+    )
+    return redirect_to_section(reverse("billing:per_minute"), section=AUTO_RECHARGE_SECTION)
 
 
 @customer_view(roles=MONEY_ROLES)
 @require_POST
 def card_remove(request: CustomerRequest) -> HttpResponse:
+    """Removing the card turns auto-recharge off, so it takes a second, explicit step: the
+    page's "Remove card" opens a confirmation (a <details>, no script needed); a post without
+    ``confirm=yes`` shows a confirmation page instead of removing anything."""
     profile = billing_profile_for(account=request.account)
+    page_url = reverse("billing:per_minute")
     if not profile.has_card:
-        messages.info(request, "There is no saved card.")
-        return redirect("billing:per_minute")
+        section_message(
+            request, messages.INFO, "There is no saved card.", section=AUTO_RECHARGE_SECTION
+        )
+        return redirect_to_section(page_url, section=AUTO_RECHARGE_SECTION)
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "billing/card_remove_confirm.html",
+            {"profile": profile, "auto_recharge_on": profile.auto_recharge_enabled},
+        )
     billing_card_remove(account=request.account, now=timezone.now())
-    messages.success(request, f"{profile.card_label} was removed. Auto-recharge is off.")
-    return redirect(reverse("billing:per_minute") + "#auto-recharge")
+    section_message(
+        request,
+        messages.SUCCESS,
+        f"{profile.card_label} was removed. Auto-recharge is off.",
+        section=AUTO_RECHARGE_SECTION,
+    )
+    return redirect_to_section(page_url, section=AUTO_RECHARGE_SECTION)
 
 
 def _history_csv(request: CustomerRequest) -> StreamingHttpResponse:

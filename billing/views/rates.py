@@ -15,13 +15,21 @@ from billing.selectors.pricing import price_lookup
 from billing.selectors.usage import minutes_summary
 from portal.decorators import CustomerRequest, customer_view
 from portal.errors import DomainError
+from portal.mail import support_contact
 
-_LOOKUP_MESSAGES = {
-    "bad_number": "That does not look like a phone number. Enter it with its country code, "
-    "e.g. +49 30 1234567.",
-    "unknown_destination": "We have no rate for this number, so it cannot be called. "
-    "Contact support if you need it.",
-}
+
+def _lookup_message(code: str) -> str | None:
+    if code == "bad_number":
+        return (
+            "That does not look like a phone number. Enter it with its country code, "
+            "e.g. +49 30 1234567."
+        )
+    if code == "unknown_destination":
+        return (
+            "We have no rate for this number, so it cannot be called. "
+            f"Contact support at {support_contact()} if you need it."
+        )
+    return None
 
 
 @customer_view
@@ -41,7 +49,7 @@ def rate_lookup(request: CustomerRequest) -> HttpResponse:
                     account=account, quote_number=quote.number, rate=quote.rate, now=now
                 )
         except DomainError as exc:
-            form.add_error("number", _LOOKUP_MESSAGES.get(exc.code, exc.message))
+            form.add_error("number", _lookup_message(exc.code) or exc.message)
     summary = minutes_summary(account=account, now=now)
     deck, rates = rate_sheet(account=account, at=now)
     return render(

@@ -97,4 +97,4 @@ def test_a_member_reads_the_money_page_without_its_forms(
 def test_the_owner_still_sees_every_money_form(account: Account, profile: BillingProfile) -> None:
     html = _client(account, User.Role.OWNER).get(reverse("billing:per_minute")).content.decode()
     for action in ("billing:add_credit", "billing:auto_recharge", "billing:card_remove"):
-        assert f'action="{reverse(action)}"' in html
+        assert f'action="{reverse(action)}' in html

@@ -244,7 +244,7 @@ def test_settings_form_and_removing_the_card(
     page = customer_client.get(reverse("billing:per_minute")).content.decode()
     assert "Visa •••• 4242" in page and "Remove card" in page
 
-    removed = customer_client.post(reverse("billing:card_remove"))
+    removed = customer_client.post(reverse("billing:card_remove"), {"confirm": "yes"})
     assert removed.status_code == 302
     profile.refresh_from_db()
     assert not profile.has_card and not profile.auto_recharge_enabled
