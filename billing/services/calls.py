@@ -16,6 +16,7 @@ from django.db import IntegrityError, OperationalError, models, transaction
 
 from billing.models import (
     Call,
+    CallKey,
     CallReservation,
     LedgerEntry,
     UsageCounter,
@@ -28,9 +29,9 @@ from billing.selectors.permissions import CdrPolicies
 from billing.selectors.plans import billing_period
 from billing.selectors.pricing import CallPricing, PricingContext, call_pricing
 from billing.selectors.usage import usage_counter_rows
+from billing.services.bulk_rows import rows_insert, rows_update
 from billing.services.cdr_input import cdr_window_problem
-from billing.services.ledger import ledger_existing, ledger_post
-from billing.signals import BalanceChange, balances_changed
+from billing.services.ledger import LedgerKeysTaken, NewEntry, ledger_existing, ledger_post_many
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -135,23 +136,20 @@ class _UsageCounters:
             self._added[key] = self._added.get(key, 0) + seconds
 
     def save(self) -> None:
+        """New counters in one INSERT, the others incremented in one UPDATE."""
         rows = self._rows or {}
-        UsageCounter.objects.bulk_create(
-            UsageCounter(
-                account_id=key[0], period_start=key[1], did_id=key[2], included_seconds_used=s
-            )
-            for key, s in self._added.items()
-            if key not in rows
+        rows_insert(
+            model=UsageCounter,
+            columns=("account_id", "period_start", "did_id", "included_seconds_used"),
+            rows=[(*key, s) for key, s in self._added.items() if key not in rows],
         )
-        increments = [
-            UsageCounter(
-                pk=rows[key].pk,
-                included_seconds_used=models.F("included_seconds_used") + seconds,
-            )
-            for key, seconds in self._added.items()
-            if key in rows
-        ]
-        UsageCounter.objects.bulk_update(increments, ["included_seconds_used"])  # one UPDATE
+        rows_update(
+            model=UsageCounter,
+            key="id",
+            columns=["included_seconds_used"],
+            rows=[(rows[key].pk, s) for key, s in self._added.items() if key in rows],
+            increment=True,
+        )
 
 
 def _in_transaction_retried(work: Callable[[], list[CallResult]]) -> list[CallResult]:
@@ -176,33 +174,43 @@ def _in_transaction_retried(work: Callable[[], list[CallResult]]) -> list[CallRe
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _record(*, cdrs: Sequence[CdrInput], now: dt.datetime, source: str) -> list[CallResult]:
+    """One transaction (retried on a deadlock); if some call's ledger key turns out to be
+    posted already, the transaction is rolled back and done again reading those keys first."""
+    try:
+        return _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
+        )
+    except LedgerKeysTaken as exc:
+        logger.warning("cdr batch of %s: %s; re-checking them", len(cdrs), exc)
+        return _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source, recheck=True)
+        )
+
+
 def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> CallResult:
     """Rate a finished call and post its charge, exactly once per ``call_id``.
 
-    One transaction under the account's row lock: check the call id, read and update the
-    included-minute counters of the call's billing month, post the ledger entry (key
-    ``call:<call_id>``), store the Call and release the call's reservation. Sending the same call
-    id again returns ``duplicate`` and changes nothing; a call that cannot be rated (unknown
-    account, number, destination or DID) is ``rejected`` and leaves no trace.
+    ``call_record_batch`` of this one CDR: under the account's row lock, claim the call id
+    (``CallKey``), rate it against the included-minute counters of its billing month, post
+    the ledger entry (key ``call:<call_id>``), store the Call and release the call's
+    reservation. The same CDR sent again returns ``duplicate`` (with the first result) and
+    changes nothing; another CDR reusing the id is ``rejected`` (``call_id_conflict``); a call
+    that cannot be rated (unknown account, number, destination or DID) is ``rejected`` and
+    leaves no trace.
     """
     try:
-        [result] = _in_transaction_retried(
-            lambda: _calls_rate_and_store(cdrs=[cdr], now=now, source=source)
-        )
+        [result] = _record(cdrs=[cdr], now=now, source=source)
     except DomainError as exc:
         # Posting refused (the call's ledger key already holds a different entry).
         logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
         return _rejected(cdr.call_id, exc.code, exc.message)
     except IntegrityError:
-        # The same call id committed by another account's transaction in between.
-        existing = Call.objects.filter(call_id=cdr.call_id).first()
+        # A unique call id of the calls table refused a call whose key was missing.
+        existing = Call.objects.filter(call_id=cdr.call_id).select_related("account").first()
         if existing is None:
             raise
-        if existing.account.code != cdr.account:
-            return _rejected(
-                cdr.call_id, "call_id_conflict", "call_id: already used by another account's call."
-            )
-        return _call_result(existing, "duplicate")
+        return _recorded_before(cdr=cdr, account_id=existing.account_id, stored=existing)
     return result
 
 
@@ -210,35 +218,98 @@ def call_record_batch(
     *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str = "api"
 ) -> list[CallResult]:
     """``call_record`` for many calls: the results in the CDRs' order, the same as recording
-    them one by one in that order, with a few queries per batch plus two per charged call
-    (its ledger entry and balance) instead of a dozen or more per call.
+    them one by one in that order, with the same number of queries whatever the batch's size
+    or number of accounts.
 
     One transaction: the batch's accounts are locked once, in id order (so concurrent batches
-    cannot deadlock), and each account's CDRs are rated in order under its lock, with the
-    pricing data read once for the batch (``PricingContext``) and the included-minute counters
-    counted in memory. Charges are posted by ``ledger_post`` on the locked account; the Calls
-    are inserted together. A CDR that cannot be rated is ``rejected`` and leaves no trace; the
-    others are recorded. If a write fails (a call id committed meanwhile by another account, a
-    ledger key already used), the batch is rolled back and its CDRs are recorded one by one
-    with ``call_record``, which decides those cases; the database's unique call id and ledger
-    key keep every call posted once whichever way it goes.
+    cannot deadlock), its call ids claimed in one statement, and each account's CDRs rated in
+    memory in order under its lock (pricing read once for the batch, included-minute counters
+    read once and advanced call by call). Then one statement each writes the ledger entries
+    (``ledger_post_many``: balance-after in order per account, one balance update for all
+    accounts), the counters, the Calls, and deletes the reservations. A CDR that cannot be
+    rated is ``rejected`` and leaves no trace; the others are recorded. If a write still fails
+    (a unique constraint of the calls table, a ledger key holding another entry), the batch
+    is rolled back and its CDRs are recorded one by one with ``call_record``, which decides
+    those cases.
     """
     if not cdrs:
         return []
     try:
-        return _in_transaction_retried(
-            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
-        )
+        return _record(cdrs=cdrs, now=now, source=source)
     except (DomainError, IntegrityError) as exc:
         logger.warning("cdr batch of %s: %s; recording its calls one by one", len(cdrs), exc)
         return [call_record(cdr=cdr, now=now, source=source) for cdr in cdrs]
 
 
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def _same_cdr(stored: Call, cdr: CdrInput) -> bool:
+    """Whether ``cdr`` is the CDR ``stored`` was rated from (sent again), as far as the Call
+    keeps it: the same times, duration, disposition and numbers (an outgoing number is stored
+    in E.164, an on-net call as internal)."""
+    to = cdr.to_number[:40]
+    return (
+        stored.started_at == cdr.start
+        and stored.answered_at == cdr.answer
+        and stored.ended_at == cdr.end
+        and stored.billsec == max(0, cdr.billsec)
+        and stored.disposition == cdr.disposition[:20]
+        and stored.from_number == cdr.from_number[:40]
+        and stored.direction in (cdr.direction, Call.Direction.INTERNAL)
+        and (
+            stored.to_number == to
+            or (
+                cdr.direction == Call.Direction.OUTBOUND
+                and bool(_digits(to).lstrip("0"))
+                and _digits(stored.to_number).endswith(_digits(to).lstrip("0"))
+            )
+        )
+    )
+
+
+def _recorded_before(*, cdr: CdrInput, account_id: int, stored: Call | None) -> CallResult:
+    """The answer for a CDR whose call id was already claimed: the first result when it is the
+    same CDR again, else a conflict (never a silent skip of a different call)."""
+    if stored is None:
+        return _rejected(cdr.call_id, "call_id_conflict", "call_id: already used.")
+    if stored.account_id != account_id:
+        return _rejected(
+            cdr.call_id, "call_id_conflict", "call_id: already used by another account's call."
+        )
+    if not _same_cdr(stored, cdr):
+        return _rejected(
+            cdr.call_id, "call_id_conflict", "call_id: already used by a different call."
+        )
+    return _call_result(stored, "duplicate")
+
+
+def _call_ids_claim(*, claimants: dict[str, int], now: dt.datetime) -> set[str]:
+    """Claim the call ids (id → account id) in one statement; the ids claimed. An id already
+    claimed (by an earlier batch, or by a concurrent one, whose commit the INSERT waits for)
+    is not. In id order, so that two batches claiming the same ids wait on them in the same
+    order."""
+    rows = rows_insert(
+        model=CallKey,
+        columns=("call_id", "account_id", "created_at"),
+        rows=[(call_id, pk, now) for call_id, pk in sorted(claimants.items())],
+        on_conflict="(call_id) DO NOTHING",
+        returning=("call_id",),
+    )
+    return {row[0] for row in rows}
+
+
+_CALL_COLUMNS = tuple(f.attname for f in Call._meta.concrete_fields if not f.primary_key)
+
+
 def _calls_rate_and_store(
-    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str
+    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str, recheck: bool = False
 ) -> list[CallResult]:
-    """The work of ``call_record_batch``, in the caller's transaction. Raises DomainError or
-    IntegrityError when a write fails (the caller rolls back)."""
+    """The work of ``call_record_batch``, in the caller's transaction. Raises
+    ``LedgerKeysTaken`` when a call's ledger key was posted already (the caller rolls back and
+    calls again with ``recheck``: those keys read first, as ``ledger_post`` does), DomainError
+    or IntegrityError when a write fails (the caller rolls back)."""
     codes = {cdr.account for cdr in cdrs}
     locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
     accounts = {account.code: account for account in locked}
@@ -254,26 +325,32 @@ def _calls_rate_and_store(
             )
         )
     }
-    known = [cdr for cdr in cdrs if cdr.account in accounts and cdr not in outside]
-    # After the locks: every committed call of these accounts is visible.
-    earlier = {
-        call.call_id: call
-        for call in Call.objects.filter(call_id__in={cdr.call_id for cdr in known})
-    }
-    posted = ledger_entries_posted(keys={f"call:{cdr.call_id}" for cdr in known})
+    claimants: dict[str, int] = {}  # call id → the account of its first CDR in the batch
+    for cdr in cdrs:
+        if cdr.account in accounts and cdr not in outside:
+            claimants.setdefault(cdr.call_id, accounts[cdr.account].pk)
+    claimed = _call_ids_claim(claimants=claimants, now=now) if claimants else set()
+    # Claimed before: the INSERT waited for their transactions, whose Calls are now visible.
+    unclaimed = claimants.keys() - claimed
+    earlier = (
+        {call.call_id: call for call in Call.objects.filter(call_id__in=unclaimed)}
+        if unclaimed
+        else {}
+    )
+    posted = ledger_entries_posted(keys={f"call:{i}" for i in claimed}) if recheck else {}
+    rating = [cdr for cdr in cdrs if cdr.call_id in claimed]
     context = PricingContext(
         accounts=accounts.values(),
-        numbers={number for cdr in known for number in (cdr.from_number, cdr.to_number)},
+        numbers={number for cdr in rating for number in (cdr.from_number, cdr.to_number)},
     )
-    periods = {cdr: billing_period(account=accounts[cdr.account], at=cdr.start) for cdr in known}
+    periods = {cdr: billing_period(account=accounts[cdr.account], at=cdr.start) for cdr in rating}
     counters = _UsageCounters(
         account_ids={account.pk for account in accounts.values()},
         periods={period.start for period in periods.values()},
     )
     results: list[CallResult] = []
-    recorded: dict[str, Call] = {}
-    balances_before: dict[int, Decimal] = {}
-    last_entries: dict[int, int] = {}
+    recorded: dict[str, tuple[CdrInput, Call]] = {}
+    entries: list[NewEntry] = []
     policies = CdrPolicies(accounts=accounts.values(), context=context, now=now)
     for cdr in cdrs:
         account = accounts.get(cdr.account)
@@ -285,18 +362,25 @@ def _calls_rate_and_store(
         if cdr in outside:
             results.append(_rejected(cdr.call_id, *outside[cdr]))
             continue
-        prior = recorded.get(cdr.call_id) or earlier.get(cdr.call_id)
-        if prior is not None:
-            if prior.account_id != account.pk:
-                results.append(
-                    _rejected(
-                        cdr.call_id,
-                        "call_id_conflict",
-                        "call_id: already used by another account's call.",
-                    )
-                )
+        if cdr.call_id not in claimed:
+            stored = earlier.get(cdr.call_id)
+            results.append(_recorded_before(cdr=cdr, account_id=account.pk, stored=stored))
+            continue
+        if cdr.call_id in recorded:  # twice in this batch
+            first, call = recorded[cdr.call_id]
+            if first == cdr:
+                results.append(_call_result(call, "duplicate"))
             else:
-                results.append(_call_result(prior, "duplicate"))
+                results.append(_recorded_before(cdr=cdr, account_id=account.pk, stored=call))
+            continue
+        if claimants[cdr.call_id] != account.pk:
+            results.append(
+                _rejected(
+                    cdr.call_id,
+                    "call_id_conflict",
+                    "call_id: already used by another account's call.",
+                )
+            )
             continue
         try:
             call, pricing = _call_rate(
@@ -325,25 +409,20 @@ def _calls_rate_and_store(
                 entry=posted[key], account=account, amount=-call.charge
             ).entry
         elif call.charge > 0:
-            balance_before = account.balance
-            posting = ledger_post(
-                account=account,
-                amount=-call.charge,
-                kind=LedgerEntry.Kind.CALL,
-                description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
-                idempotency_key=key,
-                now=now,
-                source_type="call",
-                source_id=cdr.call_id,
-                metadata={"billed_seconds": call.billed_seconds},
-                locked=True,
-                announce=False,
+            entries.append(
+                NewEntry(
+                    account_id=account.pk,
+                    amount=-call.charge,
+                    kind=LedgerEntry.Kind.CALL,
+                    description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
+                    idempotency_key=key,
+                    source_type="call",
+                    source_id=cdr.call_id,
+                    metadata={"billed_seconds": call.billed_seconds},
+                )
             )
-            call.ledger_entry = posting.entry
-            balances_before.setdefault(account.pk, balance_before)
-            last_entries[account.pk] = posting.entry.pk
-        recorded[cdr.call_id] = call
-        results.append(_call_result(call, "rated"))  # its pk is set by bulk_create below
+        recorded[cdr.call_id] = (cdr, call)
+        results.append(_call_result(call, "rated"))  # its pk is set by the INSERT below
         logger.info(
             "call %s account=%s %s billed=%ss included=%ss charge=%s",
             cdr.call_id,
@@ -353,10 +432,30 @@ def _calls_rate_and_store(
             call.included_seconds,
             call.charge,
         )
+    posted_now = ledger_post_many(
+        accounts={account.pk: account for account in accounts.values()}, entries=entries, now=now
+    )
+    calls = [call for _cdr, call in recorded.values()]
+    for call in calls:
+        entry = posted_now.get(f"call:{call.call_id}")
+        if entry is not None:
+            call.ledger_entry = entry
     counters.save()
-    Call.objects.bulk_create(recorded.values())
+    ids = rows_insert(
+        model=Call,
+        columns=_CALL_COLUMNS,
+        rows=[tuple(getattr(call, name) for name in _CALL_COLUMNS) for call in calls],
+        returning=("id", "call_id"),
+    )
+    by_call_id = dict((call_id, pk) for pk, call_id in ids)
+    for call in calls:
+        call.pk = by_call_id[call.call_id]
+        call._state.adding = False
+    unused = claimed - recorded.keys()  # claimed for CDRs that were then rejected
+    if unused:
+        CallKey.objects.filter(call_id__in=unused).delete()
     released: dict[int, list[str]] = {}
-    for call in recorded.values():
+    for call in calls:
         released.setdefault(call.account_id, []).append(call.call_id)
     if released:
         CallReservation.objects.filter(
@@ -365,15 +464,6 @@ def _calls_rate_and_store(
                 (models.Q(account_id=pk, call_id__in=ids) for pk, ids in released.items()),
             )
         ).delete()
-    by_pk = {account.pk: account for account in accounts.values()}
-    changes = [
-        BalanceChange(pk, last_entries[pk], before, by_pk[pk].balance)
-        for pk, before in balances_before.items()
-    ]
-    if changes:
-        transaction.on_commit(
-            lambda: balances_changed.send_robust(sender=LedgerEntry, changes=changes)
-        )
     return results
 
 
