@@ -44,6 +44,10 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
     return None
 
 
+def _column(field: models.Field[Any, Any]) -> str:
+    return connection.ops.quote_name(str(field.column))
+
+
 def _fields(model: type[models.Model], columns: Sequence[str]) -> list[models.Field[Any, Any]]:
     fields = []
     for name in columns:
@@ -95,7 +99,7 @@ def rows_insert(
     fields = _fields(model, columns)
     head = (
         f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - names from the model
-        f"({', '.join(quote(f.column) for f in fields)}) VALUES "
+        f"({', '.join(_column(f) for f in fields)}) VALUES "
     )
     tail = f" ON CONFLICT {on_conflict}" if on_conflict else ""
     if returning:
@@ -126,9 +130,7 @@ def rows_update(
     table = quote(model._meta.db_table)
     fields = _fields(model, [key, *columns])
     sets = ", ".join(
-        f"{quote(f.column)} = "
-        + (f"{table}.{quote(f.column)} + " if increment else "")
-        + f"v.column{n}"
+        f"{_column(f)} = " + (f"{table}.{_column(f)} + " if increment else "") + f"v.column{n}"
         for n, f in enumerate(fields[1:], start=2)
     )
     one = _placeholders(fields)
@@ -137,6 +139,6 @@ def rows_update(
             cursor.execute(
                 f"UPDATE {table} SET {sets} "  # noqa: S608 - names from the model, values as params
                 f"FROM (VALUES {', '.join([one] * len(chunk))}) AS v "
-                f"WHERE {table}.{quote(fields[0].column)} = v.column1",
+                f"WHERE {table}.{_column(fields[0])} = v.column1",
                 _params(fields, chunk),
             )

@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError
 
-from billing.services.calls import CallResult, CdrInput, call_record, call_record_batch
+from billing.services.calls import CallResult, call_record, call_record_batch
 from billing.services.cdr_input import (
     CALLER,
     DIALLED,
+    CdrInput,
     CdrProblem,
     cdr_seconds_parse,
     cdr_time_utc,

@@ -1,4 +1,5 @@
-"""The ledger: ``ledger_post`` is the only function that changes a balance.
+"""The ledger: ``ledger_post`` (and ``ledger_post_many``, the same for a batch of entries
+under the accounts' locks) is the only code that changes a balance.
 
 Every entry has an idempotency key that is unique in the database; a posting runs under the
 account's row lock and moves the cached balance in the same transaction, so a re-delivered,

@@ -19,7 +19,8 @@ from billing.models import DID, BillingProfile, Call, CallReservation, DIDGroup,
 from billing.selectors.ledger import ledger_problems
 from billing.selectors.usage import minutes_summary
 from billing.services.authorize import AuthorizeInput, call_authorize
-from billing.services.calls import CdrInput, call_record, call_record_batch
+from billing.services.calls import call_record, call_record_batch
+from billing.services.cdr_input import CdrInput
 from billing.services.ledger import ledger_post
 from billing.signals import balance_changed, balances_changed
 from portal.models import Account
