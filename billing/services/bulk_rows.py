@@ -1,7 +1,10 @@
 """Set-based writes for the services that write many rows at once (CDR batches, their ledger
-entries): one multi-row ``INSERT ... ON CONFLICT ... RETURNING`` or ``UPDATE ... FROM (VALUES
-...)`` per call, on PostgreSQL and SQLite alike (both speak this SQL), split only when a
-statement would pass the database's limit on parameters.
+entries): one ``INSERT ... ON CONFLICT ... RETURNING`` or ``UPDATE ... FROM (VALUES ...)`` per
+call, on PostgreSQL and SQLite alike. On PostgreSQL the rows go as one array per column
+(``SELECT * FROM unnest(%s::bigint[], ...)``): a statement of a few parameters whatever the
+number of rows (the driver would otherwise scan a query text with one placeholder per value,
+which costs more than the rows' insertion). SQLite gets a multi-row VALUES, split only when a
+statement would pass its limit on parameters.
 
 Values are given by column (``attname``: ``account_id``, not ``account``) and adapted the way
 the model's fields would adapt them, so what these statements store reads back exactly as the
@@ -65,6 +68,22 @@ def _placeholders(fields: Sequence[models.Field[Any, Any]]) -> str:
     return "(" + ", ".join("%s" for _ in fields) + ")"
 
 
+def _unnest(fields: Sequence[models.Field[Any, Any]]) -> str:
+    """PostgreSQL: the rows as a set, one typed array parameter per column."""
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - types from the model
+
+
+def _columns(fields: Sequence[models.Field[Any, Any]], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """PostgreSQL: the rows' values as one list per column, adapted as the fields would."""
+    columns: list[Any] = []
+    for n, field in enumerate(fields):
+        adapt = _adapter(field)
+        values = [row[n] for row in rows]
+        columns.append(values if adapt is None else [adapt(value) for value in values])
+    return columns
+
+
 def _chunks(rows: Sequence[Sequence[Any]], width: int) -> list[Sequence[Sequence[Any]]]:
     size = max(1, _max_params() // max(1, width))
     return [rows[i : i + size] for i in range(0, len(rows), size)]
@@ -104,9 +123,15 @@ def rows_insert(
     tail = f" ON CONFLICT {on_conflict}" if on_conflict else ""
     if returning:
         tail += f" RETURNING {', '.join(quote(name) for name in returning)}"
-    one = _placeholders(fields)
     out: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            head = head.removesuffix(" VALUES ")
+            cursor.execute(f"{head} {_unnest(fields)}{tail}", _columns(fields, rows))
+            if returning:
+                out.extend(tuple(row) for row in cursor.fetchall())
+            return out
+        one = _placeholders(fields)
         for chunk in _chunks(rows, len(fields)):
             cursor.execute(head + ", ".join([one] * len(chunk)) + tail, _params(fields, chunk))
             if returning:
@@ -133,12 +158,47 @@ def rows_update(
         f"{_column(f)} = " + (f"{table}.{_column(f)} + " if increment else "") + f"v.column{n}"
         for n, f in enumerate(fields[1:], start=2)
     )
-    one = _placeholders(fields)
+    names = ", ".join(f"column{n}" for n in range(1, len(fields) + 1))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {table} SET {sets} "  # noqa: S608 - names from the model, values as params
+                f"FROM ({_unnest(fields)}) AS v({names}) "
+                f"WHERE {table}.{_column(fields[0])} = v.column1",
+                _columns(fields, rows),
+            )
+            return
+        one = _placeholders(fields)
         for chunk in _chunks(rows, len(fields)):
             cursor.execute(
                 f"UPDATE {table} SET {sets} "  # noqa: S608 - names from the model, values as params
                 f"FROM (VALUES {', '.join([one] * len(chunk))}) AS v "
                 f"WHERE {table}.{_column(fields[0])} = v.column1",
+                _params(fields, chunk),
+            )
+
+
+def rows_delete(
+    *, model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """One ``DELETE ... WHERE (columns) IN (<rows>)``: the rows matching one of ``rows`` on all
+    of ``columns``."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = _fields(model, columns)
+    names = ", ".join(_column(f) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {table} WHERE ({names}) IN ({_unnest(fields)})",  # noqa: S608
+                _columns(fields, rows),
+            )
+            return
+        one = _placeholders(fields)
+        for chunk in _chunks(rows, len(fields)):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE ({names}) IN "  # noqa: S608 - names from the model
+                f"(VALUES {', '.join([one] * len(chunk))})",
                 _params(fields, chunk),
             )

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from billing.models import (
     Call,
@@ -25,7 +23,7 @@ from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.permissions import CdrPolicies
 from billing.selectors.plans import billing_period
 from billing.selectors.pricing import PricingContext
-from billing.services.bulk_rows import rows_insert
+from billing.services.bulk_rows import rows_delete, rows_insert
 from billing.services.call_rating import UsageCounters, call_rate
 from billing.services.cdr_input import CdrInput, cdr_window_problem
 from billing.services.ledger import LedgerKeysTaken, NewEntry, ledger_existing, ledger_post_many
@@ -353,7 +351,7 @@ def _calls_rate_and_store(
             )
         recorded[cdr.call_id] = (cdr, call)
         results.append(_call_result(call, "rated"))  # its pk is set by the INSERT below
-        logger.info(
+        logger.debug(
             "call %s account=%s %s billed=%ss included=%ss charge=%s",
             cdr.call_id,
             account.code,
@@ -384,14 +382,16 @@ def _calls_rate_and_store(
     unused = claimed - recorded.keys()  # claimed for CDRs that were then rejected
     if unused:
         CallKey.objects.filter(call_id__in=unused).delete()
-    released: dict[int, list[str]] = {}
-    for call in calls:
-        released.setdefault(call.account_id, []).append(call.call_id)
-    if released:
-        CallReservation.objects.filter(
-            functools.reduce(
-                operator.or_,
-                (models.Q(account_id=pk, call_id__in=ids) for pk, ids in released.items()),
-            )
-        ).delete()
+    logger.info(
+        "cdr batch: %s rated over %s account(s), %s not (duplicates, rejected)",
+        len(calls),
+        len({call.account_id for call in calls}),
+        len(cdrs) - len(calls),
+    )
+    # The reservations of the recorded calls are released (each held by the call's account).
+    rows_delete(
+        model=CallReservation,
+        columns=("account_id", "call_id"),
+        rows=[(call.account_id, call.call_id) for call in calls],
+    )
     return results
