@@ -68,6 +68,24 @@ def _placeholders(fields: Sequence[models.Field[Any, Any]]) -> str:
     return "(" + ", ".join("%s" for _ in fields) + ")"
 
 
+def _cursor() -> Any:
+    """A cursor of Django's (its query log and execute wrappers apply). On PostgreSQL one that
+    binds on the server: the column arrays go to the server as binary parameters, dumped by
+    the driver's C code, instead of being rendered into the query text."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg  # only with the PostgreSQL backend
+
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    raw = psycopg.Cursor(connection.connection)
+    return (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+
+
 def _unnest(fields: Sequence[models.Field[Any, Any]]) -> str:
     """PostgreSQL: the rows as a set, one typed array parameter per column."""
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
@@ -124,7 +142,7 @@ def rows_insert(
     if returning:
         tail += f" RETURNING {', '.join(quote(name) for name in returning)}"
     out: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         if connection.vendor == "postgresql":
             head = head.removesuffix(" VALUES ")
             cursor.execute(f"{head} {_unnest(fields)}{tail}", _columns(fields, rows))
@@ -159,7 +177,7 @@ def rows_update(
         for n, f in enumerate(fields[1:], start=2)
     )
     names = ", ".join(f"column{n}" for n in range(1, len(fields) + 1))
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"UPDATE {table} SET {sets} "  # noqa: S608 - names from the model, values as params
@@ -188,7 +206,7 @@ def rows_delete(
     table = connection.ops.quote_name(model._meta.db_table)
     fields = _fields(model, columns)
     names = ", ".join(_column(f) for f in fields)
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"DELETE FROM {table} WHERE ({names}) IN ({_unnest(fields)})",  # noqa: S608
