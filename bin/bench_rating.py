@@ -177,17 +177,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# As in production (DEBUG off: no query log kept in memory), for gunicorn and the imports.
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
 @contextlib.contextmanager
 def gunicorn(workers: int) -> Iterator[int]:
     port = free_port()
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "DB_CONN_MAX_AGE": "600",
-    }
+    env = {**os.environ, **PRODUCTION_ENV, "DB_CONN_MAX_AGE": "600"}
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
         [
@@ -355,6 +357,7 @@ def import_child(path: str, rows: int, batch: int) -> None:
     """``--import-child``: import ``path`` in this fresh process, print rows/s and peak RSS."""
     import resource
 
+    os.environ.update(PRODUCTION_ENV)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
 
@@ -522,6 +525,7 @@ def main() -> None:
     figures = Figures(read_baseline(args.baseline))
     recreate_database(url)
     try:
+        os.environ.update(PRODUCTION_ENV)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
         import django
 

@@ -79,11 +79,10 @@ def _cursor() -> Any:
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     raw = psycopg.Cursor(connection.connection)
-    return (
-        connection.make_debug_cursor(raw)
-        if connection.queries_logged
-        else connection.make_cursor(raw)
-    )
+    # (django-stubs type these as taking Django's wrapper; they take the driver's cursor.)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)  # type: ignore[arg-type]
+    return connection.make_cursor(raw)  # type: ignore[arg-type]
 
 
 def _unnest(fields: Sequence[models.Field[Any, Any]]) -> str:

@@ -57,20 +57,10 @@ class UsageCounters:
         )
 
 
-def call_rate(
-    *,
-    account: Account,
-    cdr: CdrInput,
-    period: Period,
-    context: PricingContext,
-    counters: UsageCounters,
-    now: dt.datetime,
-    source: str,
-) -> tuple[Call, CallPricing]:
-    """Rate one CDR of a batch: the (unsaved) Call and its pricing, its included seconds
-    counted in ``counters``. Raises DomainError when the call cannot be rated (nothing is
-    counted)."""
-    pricing = call_pricing(
+def call_price(*, account: Account, cdr: CdrInput, context: PricingContext) -> CallPricing:
+    """What a CDR costs before counting included minutes: its destination, price, plan terms
+    and DID. Raises DomainError when it cannot be priced (unknown destination, number, DID)."""
+    return call_pricing(
         account=account,
         direction=cdr.direction,
         from_number=cdr.from_number,
@@ -78,6 +68,20 @@ def call_rate(
         at=cdr.start,
         context=context,
     )
+
+
+def call_rate(
+    *,
+    account: Account,
+    cdr: CdrInput,
+    pricing: CallPricing,
+    period: Period,
+    counters: UsageCounters,
+    now: dt.datetime,
+    source: str,
+) -> Call:
+    """Rate one priced CDR of a batch: the (unsaved) Call, its included seconds counted in
+    ``counters`` (in the batch's order: the caller holds the account's lock)."""
     account_key = did_key = None
     usage = Usage()
     if cdr.answered and pricing.included and not pricing.on_net:
@@ -136,4 +140,4 @@ def call_rate(
         source=source[:10],
         created_at=now,
     )
-    return call, pricing
+    return call

@@ -22,9 +22,9 @@ from billing.money import money
 from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.permissions import CdrPolicies
 from billing.selectors.plans import billing_period
-from billing.selectors.pricing import PricingContext
+from billing.selectors.pricing import CallPricing, PricingContext
 from billing.services.bulk_rows import rows_delete, rows_insert
-from billing.services.call_rating import UsageCounters, call_rate
+from billing.services.call_rating import UsageCounters, call_price, call_rate
 from billing.services.cdr_input import CdrInput, cdr_window_problem
 from billing.services.ledger import LedgerKeysTaken, NewEntry, ledger_existing, ledger_post_many
 from portal.errors import DomainError
@@ -239,23 +239,38 @@ def _calls_rate_and_store(
     calls again with ``recheck``: those keys read first, as ``ledger_post`` does), DomainError
     or IntegrityError when a write fails (the caller rolls back)."""
     codes = {cdr.account for cdr in cdrs}
-    locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
-    accounts = {account.code: account for account in locked}
+    # Pricing first, before the locks (it reads plans, decks and numbers, none of which the
+    # account lock guards): a batch holds its accounts' locks only to count, post and write.
+    found = {account.code: account for account in Account.objects.filter(code__in=codes)}
     outside = {
         cdr: problem
         for cdr in cdrs
-        if cdr.account in accounts
+        if cdr.account in found
         and (
             problem := cdr_window_problem(
                 start=cdr.start,
-                account_created=accounts[cdr.account].created_at,
+                account_created=found[cdr.account].created_at,
                 now=now,
             )
         )
     }
+    candidates = [cdr for cdr in cdrs if cdr.account in found and cdr not in outside]
+    context = PricingContext(
+        accounts=found.values(),
+        numbers={number for cdr in candidates for number in (cdr.from_number, cdr.to_number)},
+    )
+    priced: dict[CdrInput, CallPricing | DomainError] = {}
+    for cdr in candidates:
+        try:
+            priced[cdr] = call_price(account=found[cdr.account], cdr=cdr, context=context)
+        except DomainError as exc:
+            priced[cdr] = exc
+    periods = {cdr: billing_period(account=found[cdr.account], at=cdr.start) for cdr in priced}
+    locked = Account.objects.select_for_update().filter(code__in=found).order_by("pk")
+    accounts = {account.code: account for account in locked}  # current balances
     claimants: dict[str, int] = {}  # call id → the account of its first CDR in the batch
-    for cdr in cdrs:
-        if cdr.account in accounts and cdr not in outside:
+    for cdr in candidates:
+        if cdr.account in accounts:
             claimants.setdefault(cdr.call_id, accounts[cdr.account].pk)
     claimed = _call_ids_claim(claimants=claimants, now=now) if claimants else set()
     # Claimed before: the INSERT waited for their transactions, whose Calls are now visible.
@@ -266,12 +281,6 @@ def _calls_rate_and_store(
         else {}
     )
     posted = ledger_entries_posted(keys={f"call:{i}" for i in claimed}) if recheck else {}
-    rating = [cdr for cdr in cdrs if cdr.call_id in claimed]
-    context = PricingContext(
-        accounts=accounts.values(),
-        numbers={number for cdr in rating for number in (cdr.from_number, cdr.to_number)},
-    )
-    periods = {cdr: billing_period(account=accounts[cdr.account], at=cdr.start) for cdr in rating}
     counters = UsageCounters(
         account_ids={account.pk for account in accounts.values()},
         periods={period.start for period in periods.values()},
@@ -310,20 +319,20 @@ def _calls_rate_and_store(
                 )
             )
             continue
-        try:
-            call, pricing = call_rate(
-                account=account,
-                cdr=cdr,
-                period=periods[cdr],
-                context=context,
-                counters=counters,
-                now=now,
-                source=source,
-            )
-        except DomainError as exc:
-            logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
-            results.append(_rejected(cdr.call_id, exc.code, exc.message))
+        pricing = priced[cdr]
+        if isinstance(pricing, DomainError):
+            logger.info("cdr %s rejected: %s", cdr.call_id, pricing.message)
+            results.append(_rejected(cdr.call_id, pricing.code, pricing.message))
             continue
+        call = call_rate(
+            account=account,
+            cdr=cdr,
+            pricing=pricing,
+            period=periods[cdr],
+            counters=counters,
+            now=now,
+            source=source,
+        )
         call.refusal_flag = policies.flag(
             account=account,
             pricing=pricing,
