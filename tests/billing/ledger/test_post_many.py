@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def credited(amount: str) -> Account:
-    account = AccountFactory()
+    account = Account.objects.get(pk=AccountFactory().pk)
     ledger_post(
         account=account,
         amount=Decimal(amount),
