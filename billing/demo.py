@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 from billing.models import BillingProfile, Deposit, LedgerEntry, ServicePlan
 from billing.periods import period_containing
-from billing.services.calls import CdrInput, call_record
+from billing.services.calls import call_record
+from billing.services.cdr_input import CdrInput
 from billing.services.ledger import ledger_post
 from billing.services.numbers import did_add, extension_add
 from billing.services.plans import account_plan_set

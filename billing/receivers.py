@@ -15,7 +15,7 @@ from billing.signals import BalanceChange
 from billing.tasks.auto_recharge import auto_recharge_run
 from billing.tasks.cycle import account_standing_update
 from billing.tasks.low_balance import low_balance_check
-from billing.tasks.permissions import call_velocity_check
+from billing.tasks.permissions import call_velocity_check, call_velocity_check_accounts
 from billing.tasks.statements import statement_email_send
 from portal.enqueue import task_enqueue_on_commit
 
@@ -46,12 +46,16 @@ def on_balances_changed(sender: Any, *, changes: Sequence[BalanceChange], **kwar
     _check(changes)
     if sender is not LedgerEntry:
         return  # not rated calls (a closed period's recurring charges)
-    for change in changes:
-        # Rated CDRs were charged: the velocity alarm looks at the account's recent calls.
-        try:
-            task_enqueue_on_commit(call_velocity_check, change.account_id)
-        except Exception:
-            logger.exception("velocity receiver failed for account %s", change.account_id)
+    # Rated CDRs were charged: the velocity alarm looks at the accounts' recent calls (one task
+    # for the batch's accounts: a batch over hundreds of accounts is one message, not hundreds).
+    account_ids = sorted({change.account_id for change in changes})
+    try:
+        if len(account_ids) == 1:
+            task_enqueue_on_commit(call_velocity_check, account_ids[0])
+        else:
+            task_enqueue_on_commit(call_velocity_check_accounts, account_ids)
+    except Exception:
+        logger.exception("velocity receiver failed for accounts %s", account_ids)
 
 
 def _check(changes: Sequence[BalanceChange]) -> None:

@@ -3,7 +3,9 @@
 Creates its own PostgreSQL database (DATABASE_URL's name), migrates it, and measures:
 - CDRs/s through the switch API (POST /api/v1/cdrs, batches) on a live gunicorn on loopback,
   for one hot account (every CDR locks the same account row) and for many accounts;
-- CDRs/s through ``import_cdrs`` on a generated Asterisk Master.csv, same two cases;
+- CDRs/s through ``import_cdrs`` on a generated Asterisk Master.csv, same two cases, and a big
+  file (BENCH_IMPORT_ROWS, default 1,000,000 rows over many accounts) imported by its own
+  process, with that process's peak RSS;
 - the import time of a 100k-row rate deck and rate lookups/s on it (``price_lookup`` end to end,
   and the longest-prefix query alone);
 - the Calls page queries on an account with a million calls (first page, a deep page, filters,
@@ -49,13 +51,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--accounts", type=int, default=int(env("BENCH_ACCOUNTS", "200")))
     p.add_argument("--workers", type=int, default=int(env("BENCH_WORKERS", str(2 * cpus))))
     p.add_argument("--clients", type=int, default=int(env("BENCH_CLIENTS", "16")))
-    p.add_argument("--batch", type=int, default=int(env("BENCH_BATCH", "100")))
+    p.add_argument("--batch", type=int, default=int(env("BENCH_BATCH", "1000")))
     p.add_argument(
         "--import-rows",
         type=int,
-        default=int(env("BENCH_IMPORT_ROWS", "20000")),
-        help="At most this many rows per Master.csv (sized to the API's pace)",
+        default=int(env("BENCH_IMPORT_ROWS", "1000000")),
+        help="Rows of the big Master.csv, imported by a process of its own (0: skip it)",
     )
+    p.add_argument("--import-batch", type=int, default=int(env("BENCH_IMPORT_BATCH", "0")))
     p.add_argument("--deck-rows", type=int, default=int(env("BENCH_DECK_ROWS", "100000")))
     p.add_argument("--calls", type=int, default=int(env("BENCH_CALLS", "1000000")))
     p.add_argument("--keep", action="store_true", help="Keep the database afterwards")
@@ -121,6 +124,8 @@ def did_for(code: str) -> str:
 def make_accounts(count: int) -> list[str]:
     """The hot account and ``count`` others, each on Starter with a DID, an extension and
     plenty of credit."""
+    import datetime as dt
+
     from django.utils import timezone
 
     from billing.models import DID, DIDGroup, Extension, ServicePlan
@@ -133,7 +138,10 @@ def make_accounts(count: int) -> list[str]:
     group = DIDGroup.objects.get(name="USA standard")
     codes = [HOT] + [f"BENCH{i:05d}" for i in range(count)]
     for code in codes:
+        # The CDRs start up to 30 minutes back: the accounts existed before (a CDR from
+        # before its account was created is rejected).
         account = Account.objects.create(code=code, name=f"Bench {code}")
+        Account.objects.filter(pk=account.pk).update(created_at=now - dt.timedelta(days=1))
         account_plan_set(account=account, plan=starter, now=now)
         DID.objects.create(account=account, group=group, number=did_for(code))
         Extension.objects.create(account=account, number="101")
@@ -169,18 +177,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# As in production (DEBUG off: no query log kept in memory), for gunicorn and the imports.
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+}
+
+
 @contextlib.contextmanager
 def gunicorn(workers: int, *, extra_env: dict[str, str] | None = None) -> Iterator[int]:
     port = free_port()
-    env = {
-        **os.environ,
-        **(extra_env or {}),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "DB_CONN_MAX_AGE": "600",
-    }
+    env = {**os.environ, **PRODUCTION_ENV, "DB_CONN_MAX_AGE": "600", **(extra_env or {})}
     log = open(ROOT / "var" / "bench-gunicorn.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(  # noqa: S603 - a fixed argv, no shell
         [
@@ -202,7 +211,7 @@ def gunicorn(workers: int, *, extra_env: dict[str, str] | None = None) -> Iterat
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 120  # a loaded 2-CPU box boots 4 workers slowly
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -331,18 +340,45 @@ def write_master_csv(path: Path, *, codes: list[str], rows: int, tag: str) -> No
             )
 
 
-def import_run(path: Path, rows: int) -> float:
+def import_run(path: Path, rows: int, batch: int = 0) -> float:
     from io import StringIO
 
     from django.core.management import call_command
 
     out = StringIO()
+    options = ["--batch-size", str(batch)] if batch else []
     began = time.monotonic()
-    call_command("import_cdrs", str(path), "--tz", "UTC", stdout=out, stderr=out)
+    call_command("import_cdrs", str(path), "--tz", "UTC", *options, stdout=out, stderr=out)
     elapsed = time.monotonic() - began
     if f"rated {rows}," not in out.getvalue():
         raise RuntimeError(f"import_cdrs: {out.getvalue()[:500]}")
     return rows / elapsed
+
+
+def import_child(path: str, rows: int, batch: int) -> None:
+    """``--import-child``: import ``path`` in this fresh process, print rows/s and peak RSS."""
+    import resource
+
+    os.environ.update(PRODUCTION_ENV)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    rate = import_run(Path(path), rows, batch)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    print(f"{rate} {peak_kb / 1024}")
+
+
+def import_big(path: Path, rows: int, batch: int) -> tuple[float, float]:
+    """The big import in a process of its own (so its peak RSS is its own): (rows/s, MB)."""
+    argv = [sys.executable, __file__, "--import-child", str(path), str(rows), str(batch)]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+        argv, cwd=ROOT, env=os.environ, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"import child failed: {done.stderr[-2000:]}")
+    rate, peak = done.stdout.split()[-2:]
+    return float(rate), float(peak)
 
 
 # --- rate deck -------------------------------------------------------------------------------
@@ -483,11 +519,15 @@ def calls_page_figures(figures: Figures, *, rows: int, seconds: float) -> None:
 
 
 def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--import-child":
+        import_child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
     args = parse_args()
     url = os.environ["DATABASE_URL"]
     figures = Figures(read_baseline(args.baseline))
     recreate_database(url)
     try:
+        os.environ.update(PRODUCTION_ENV)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
         import django
 
@@ -527,15 +567,27 @@ def main() -> None:
         api_many = rate
 
         # Files sized to take about 2 x --seconds at the API's pace (bounded run time).
-        rows = min(args.import_rows, max(500, int(api_many * args.seconds * 2)))
+        rows = min(20_000, max(500, int(api_many * args.seconds * 2)))
+        batch_note = args.import_batch or "import_cdrs' default"
         with tempfile.TemporaryDirectory() as tmp:
             for tag, accounts in (("import-hot", [HOT]), ("import-many", codes[1:])):
                 path = Path(tmp) / f"{tag}.csv"
                 write_master_csv(path, codes=accounts, rows=rows, tag=tag)
-                name = "one_account" if tag == "import-hot" else "many_accounts"
-                rate = import_run(path, rows)
-                figures.show(f"cdr_import_{name}", rate, "cdr/s", "tpcb_1_client")
-            print(f"(import_cdrs: Master.csv files of {rows:,} rows, batches of 500)")
+                rate = import_run(path, rows, args.import_batch)
+                if tag == "import-hot":
+                    figures.show("cdr_import_one_account", rate, "cdr/s", "tpcb_1_client")
+                else:
+                    figures.show("cdr_import_many_accounts", rate, "cdr/s", "tpcb_16_clients")
+            print(f"(import_cdrs: Master.csv files of {rows:,} rows, batches: {batch_note})")
+            if args.import_rows:
+                path = Path(tmp) / "import-big.csv"
+                write_master_csv(path, codes=codes[1:], rows=args.import_rows, tag="import-big")
+                connection.close()
+                rate, peak = import_big(path, args.import_rows, args.import_batch)
+                size = f"{args.import_rows // 1000}k"
+                figures.show(f"cdr_import_{size}_many_accounts", rate, "cdr/s", "tpcb_16_clients")
+                figures.show(f"cdr_import_{size}_peak_rss", peak, "MB")
+                path.unlink()
 
             deck_path = Path(tmp) / "deck.csv"
             deck_csv(deck_path, args.deck_rows)

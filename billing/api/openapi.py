@@ -234,7 +234,9 @@ def spec(server_url: str = "/") -> dict[str, Any]:
                     "summary": "Report finished calls: one CDR or a batch of up to 1,000",
                     "description": (
                         "Each CDR is rated and posted exactly once per call_id; sending it "
-                        "again returns status `duplicate` and posts nothing. An invalid CDR "
+                        "again returns status `duplicate` (with the first result) and posts "
+                        "nothing; a different CDR reusing a call_id is `rejected` "
+                        "(`call_id: already used ...`). An invalid CDR "
                         "in a batch fails the whole request with 400 and records nothing. "
                         "A CDR starting (or ending) more than the allowed clock skew (10 "
                         "minutes by default) in the future, or starting before its account "

@@ -13,10 +13,10 @@ from typing import Any
 
 from billing.models import Call
 from billing.services.authorize import AuthorizeInput
-from billing.services.calls import CdrInput
 from billing.services.cdr_input import (
     CALLER,
     DIALLED,
+    CdrInput,
     CdrProblem,
     cdr_billsec_derive,
     cdr_time_utc,

@@ -1,7 +1,7 @@
 """Billing models, one module per domain, every model re-exported here so that
 ``billing.models.X``, the admin and the migrations keep one name for each."""
 
-from billing.models.calls import ApiClient, Call, CallReservation, UsageCounter
+from billing.models.calls import ApiClient, Call, CallKey, CallReservation, UsageCounter
 from billing.models.cycle import AccountCycle, ClosedPeriod
 from billing.models.ledger import ImmutableError, LedgerEntry, LedgerEntryQuerySet
 from billing.models.numbers import DID, DIDGroup, Extension
@@ -32,6 +32,7 @@ __all__ = [
     "ApiClient",
     "BillingProfile",
     "Call",
+    "CallKey",
     "CallPermissionChange",
     "CallPermissions",
     "CallReservation",

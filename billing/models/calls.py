@@ -97,6 +97,22 @@ class Call(models.Model):
         return f"{self.call_id} {self.from_number}→{self.to_number}"
 
 
+class CallKey(models.Model):
+    """A call id claimed by the rating of its CDR: the database's guard that a ``call_id`` is
+    rated and posted once. Kept apart from ``Call`` (one small row per call, its primary key
+    the call id) so that the calls table can be partitioned by month, which cannot keep a
+    unique constraint on the call id alone. A batch claims its ids with one
+    ``INSERT ... ON CONFLICT DO NOTHING``; only the ids it claimed are rated."""
+
+    call_id = models.CharField(max_length=150, primary_key=True)
+    # Not indexed: looked up by call id only; an account's keys are never listed.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, db_index=False, related_name="+")
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.call_id
+
+
 class CallReservation(models.Model):
     """Credit and included seconds held for a call the switch was allowed to start, until its
     CDR arrives or the reservation expires."""

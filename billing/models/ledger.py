@@ -27,7 +27,8 @@ class LedgerEntryQuerySet(models.QuerySet["LedgerEntry"]):
 
 
 class LedgerEntry(models.Model):
-    """One change of one account's balance. Created only by ``billing.services.ledger_post``."""
+    """One change of one account's balance. Created only by ``billing.services.ledger``
+    (``ledger_post``, ``ledger_post_many``)."""
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", "Deposit"

@@ -9,6 +9,8 @@ staff maximum of the daily cap and the velocity alarm's window and thresholds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -311,17 +313,26 @@ class CdrPolicies:
         self._tiers = country_tiers()
         self._charged: dict[int, Decimal] = {}
         if by_pk:
-            sums = {}
+            # One grouped query; its condition has one term per local day (accounts in the
+            # same time zone share theirs), not one per account.
+            days: dict[tuple[dt.datetime, dt.datetime], list[int]] = {}
             for pk, account in by_pk.items():
-                start, end = local_day(account=account, now=now)
-                sums[f"a{pk}"] = models.Sum(
-                    "amount",
-                    filter=models.Q(account_id=pk, created_at__gte=start, created_at__lt=end),
-                )
-            totals = LedgerEntry.objects.filter(
-                account_id__in=by_pk, kind=LedgerEntry.Kind.CALL
-            ).aggregate(**sums)
-            self._charged = {pk: money(-(totals[f"a{pk}"] or ZERO)) for pk in by_pk}
+                days.setdefault(local_day(account=account, now=now), []).append(pk)
+            today = functools.reduce(
+                operator.or_,
+                (
+                    models.Q(account_id__in=pks, created_at__gte=start, created_at__lt=end)
+                    for (start, end), pks in days.items()
+                ),
+            )
+            totals = dict(
+                LedgerEntry.objects.filter(today, kind=LedgerEntry.Kind.CALL)
+                .values("account_id")
+                .annotate(total=models.Sum("amount"))
+                .values_list("account_id", "total")
+                .order_by()
+            )
+            self._charged = {pk: money(-(totals.get(pk) or ZERO)) for pk in by_pk}
 
     def _for(self, account: Account) -> CallPermissions:
         row = self._permissions.get(account.pk)

@@ -3,34 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from billing.models import (
     Call,
+    CallKey,
     CallReservation,
     LedgerEntry,
-    UsageCounter,
 )
 from billing.money import money
-from billing.periods import Period
-from billing.rating import CallFacts, Usage, rate_call
 from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.permissions import CdrPolicies
 from billing.selectors.plans import billing_period
-from billing.selectors.pricing import CallPricing, PricingContext, call_pricing
-from billing.selectors.usage import usage_counter_rows
-from billing.services.cdr_input import cdr_window_problem
-from billing.services.ledger import ledger_existing, ledger_post
-from billing.signals import BalanceChange, balances_changed
+from billing.selectors.pricing import CallPricing, PricingContext
+from billing.services.bulk_rows import rows_delete, rows_insert
+from billing.services.call_rating import UsageCounters, call_price, call_rate
+from billing.services.cdr_input import CdrInput, cdr_window_problem
+from billing.services.ledger import LedgerKeysTaken, NewEntry, ledger_existing, ledger_post_many
 from portal.errors import DomainError
 from portal.models import Account
 
@@ -42,30 +38,6 @@ logger = logging.getLogger(__name__)
 TRANSIENT_RETRIES = 3
 TRANSIENT_BACKOFF_SECONDS = 0.05
 _TRANSIENT_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
-
-
-@dataclass(frozen=True)
-class CdrInput:
-    """A finished call as the switch reports it (API or Master.csv), already parsed."""
-
-    call_id: str
-    account: str  # account code
-    direction: str  # outbound | inbound | internal
-    from_number: str
-    to_number: str
-    start: dt.datetime
-    answer: dt.datetime | None
-    end: dt.datetime
-    billsec: int
-    disposition: str = "ANSWERED"
-
-    @property
-    def answered(self) -> bool:
-        return (
-            self.answer is not None
-            and self.billsec > 0
-            and self.disposition.strip().upper() in ("", "ANSWERED")
-        )
 
 
 @dataclass(frozen=True)
@@ -108,52 +80,6 @@ def _rejected(call_id: str, code: str, message: str) -> CallResult:
     return CallResult(call_id=call_id, status="rejected", error=message, error_code=code)
 
 
-CounterKey = tuple[int, dt.datetime, int | None]  # account id, period start, DID id (capped DIDs)
-
-
-class _UsageCounters:
-    """The included-minute counters of a batch's accounts and billing periods: read once (under
-    the accounts' row locks, which every counter update holds), counted in memory, written once
-    at the end: new counters inserted with their totals, the others incremented by theirs, in
-    one statement each."""
-
-    def __init__(self, *, account_ids: set[int], periods: set[dt.datetime]) -> None:
-        self._account_ids, self._periods = account_ids, periods
-        self._rows: dict[CounterKey, UsageCounter] | None = None
-        self._added: dict[CounterKey, int] = {}
-
-    def used(self, key: CounterKey) -> int:
-        if self._rows is None:
-            self._rows = usage_counter_rows(
-                account_ids=self._account_ids, period_starts=self._periods
-            )
-        row = self._rows.get(key)
-        return (row.included_seconds_used if row is not None else 0) + self._added.get(key, 0)
-
-    def add(self, key: CounterKey, seconds: int) -> None:
-        if seconds:
-            self._added[key] = self._added.get(key, 0) + seconds
-
-    def save(self) -> None:
-        rows = self._rows or {}
-        UsageCounter.objects.bulk_create(
-            UsageCounter(
-                account_id=key[0], period_start=key[1], did_id=key[2], included_seconds_used=s
-            )
-            for key, s in self._added.items()
-            if key not in rows
-        )
-        increments = [
-            UsageCounter(
-                pk=rows[key].pk,
-                included_seconds_used=models.F("included_seconds_used") + seconds,
-            )
-            for key, seconds in self._added.items()
-            if key in rows
-        ]
-        UsageCounter.objects.bulk_update(increments, ["included_seconds_used"])  # one UPDATE
-
-
 def _in_transaction_retried(work: Callable[[], list[CallResult]]) -> list[CallResult]:
     """``work()`` in a transaction, re-run (at most ``TRANSIENT_RETRIES`` more times) when
     PostgreSQL aborts it as a deadlock victim or a serialization failure. Safe because a
@@ -176,33 +102,43 @@ def _in_transaction_retried(work: Callable[[], list[CallResult]]) -> list[CallRe
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _record(*, cdrs: Sequence[CdrInput], now: dt.datetime, source: str) -> list[CallResult]:
+    """One transaction (retried on a deadlock); if some call's ledger key turns out to be
+    posted already, the transaction is rolled back and done again reading those keys first."""
+    try:
+        return _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
+        )
+    except LedgerKeysTaken as exc:
+        logger.warning("cdr batch of %s: %s; re-checking them", len(cdrs), exc)
+        return _in_transaction_retried(
+            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source, recheck=True)
+        )
+
+
 def call_record(*, cdr: CdrInput, now: dt.datetime, source: str = "api") -> CallResult:
     """Rate a finished call and post its charge, exactly once per ``call_id``.
 
-    One transaction under the account's row lock: check the call id, read and update the
-    included-minute counters of the call's billing month, post the ledger entry (key
-    ``call:<call_id>``), store the Call and release the call's reservation. Sending the same call
-    id again returns ``duplicate`` and changes nothing; a call that cannot be rated (unknown
-    account, number, destination or DID) is ``rejected`` and leaves no trace.
+    ``call_record_batch`` of this one CDR: under the account's row lock, claim the call id
+    (``CallKey``), rate it against the included-minute counters of its billing month, post
+    the ledger entry (key ``call:<call_id>``), store the Call and release the call's
+    reservation. The same CDR sent again returns ``duplicate`` (with the first result) and
+    changes nothing; another CDR reusing the id is ``rejected`` (``call_id_conflict``); a call
+    that cannot be rated (unknown account, number, destination or DID) is ``rejected`` and
+    leaves no trace.
     """
     try:
-        [result] = _in_transaction_retried(
-            lambda: _calls_rate_and_store(cdrs=[cdr], now=now, source=source)
-        )
+        [result] = _record(cdrs=[cdr], now=now, source=source)
     except DomainError as exc:
         # Posting refused (the call's ledger key already holds a different entry).
         logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
         return _rejected(cdr.call_id, exc.code, exc.message)
     except IntegrityError:
-        # The same call id committed by another account's transaction in between.
-        existing = Call.objects.filter(call_id=cdr.call_id).first()
+        # A unique call id of the calls table refused a call whose key was missing.
+        existing = Call.objects.filter(call_id=cdr.call_id).select_related("account").first()
         if existing is None:
             raise
-        if existing.account.code != cdr.account:
-            return _rejected(
-                cdr.call_id, "call_id_conflict", "call_id: already used by another account's call."
-            )
-        return _call_result(existing, "duplicate")
+        return _recorded_before(cdr=cdr, account_id=existing.account_id, stored=existing)
     return result
 
 
@@ -210,70 +146,148 @@ def call_record_batch(
     *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str = "api"
 ) -> list[CallResult]:
     """``call_record`` for many calls: the results in the CDRs' order, the same as recording
-    them one by one in that order, with a few queries per batch plus two per charged call
-    (its ledger entry and balance) instead of a dozen or more per call.
+    them one by one in that order, with the same number of queries whatever the batch's size
+    or number of accounts.
 
     One transaction: the batch's accounts are locked once, in id order (so concurrent batches
-    cannot deadlock), and each account's CDRs are rated in order under its lock, with the
-    pricing data read once for the batch (``PricingContext``) and the included-minute counters
-    counted in memory. Charges are posted by ``ledger_post`` on the locked account; the Calls
-    are inserted together. A CDR that cannot be rated is ``rejected`` and leaves no trace; the
-    others are recorded. If a write fails (a call id committed meanwhile by another account, a
-    ledger key already used), the batch is rolled back and its CDRs are recorded one by one
-    with ``call_record``, which decides those cases; the database's unique call id and ledger
-    key keep every call posted once whichever way it goes.
+    cannot deadlock), its call ids claimed in one statement, and each account's CDRs rated in
+    memory in order under its lock (pricing read once for the batch, included-minute counters
+    read once and advanced call by call). Then one statement each writes the ledger entries
+    (``ledger_post_many``: balance-after in order per account, one balance update for all
+    accounts), the counters, the Calls, and deletes the reservations. A CDR that cannot be
+    rated is ``rejected`` and leaves no trace; the others are recorded. If a write still fails
+    (a unique constraint of the calls table, a ledger key holding another entry), the batch
+    is rolled back and its CDRs are recorded one by one with ``call_record``, which decides
+    those cases.
     """
     if not cdrs:
         return []
     try:
-        return _in_transaction_retried(
-            lambda: _calls_rate_and_store(cdrs=cdrs, now=now, source=source)
-        )
+        return _record(cdrs=cdrs, now=now, source=source)
     except (DomainError, IntegrityError) as exc:
         logger.warning("cdr batch of %s: %s; recording its calls one by one", len(cdrs), exc)
         return [call_record(cdr=cdr, now=now, source=source) for cdr in cdrs]
 
 
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def _same_cdr(stored: Call, cdr: CdrInput) -> bool:
+    """Whether ``cdr`` is the CDR ``stored`` was rated from (sent again), as far as the Call
+    keeps it: the same times, duration, disposition and numbers (an outgoing number is stored
+    in E.164, an on-net call as internal)."""
+    to = cdr.to_number[:40]
+    return (
+        stored.started_at == cdr.start
+        and stored.answered_at == cdr.answer
+        and stored.ended_at == cdr.end
+        and stored.billsec == max(0, cdr.billsec)
+        and stored.disposition == cdr.disposition[:20]
+        and stored.from_number == cdr.from_number[:40]
+        and stored.direction in (cdr.direction, Call.Direction.INTERNAL)
+        and (
+            stored.to_number == to
+            or (
+                cdr.direction == Call.Direction.OUTBOUND
+                and bool(_digits(to).lstrip("0"))
+                and _digits(stored.to_number).endswith(_digits(to).lstrip("0"))
+            )
+        )
+    )
+
+
+def _recorded_before(*, cdr: CdrInput, account_id: int, stored: Call | None) -> CallResult:
+    """The answer for a CDR whose call id was already claimed: the first result when it is the
+    same CDR again, else a conflict (never a silent skip of a different call)."""
+    if stored is None:
+        return _rejected(cdr.call_id, "call_id_conflict", "call_id: already used.")
+    if stored.account_id != account_id:
+        return _rejected(
+            cdr.call_id, "call_id_conflict", "call_id: already used by another account's call."
+        )
+    if not _same_cdr(stored, cdr):
+        return _rejected(
+            cdr.call_id, "call_id_conflict", "call_id: already used by a different call."
+        )
+    return _call_result(stored, "duplicate")
+
+
+def _call_ids_claim(*, claimants: dict[str, int], now: dt.datetime) -> set[str]:
+    """Claim the call ids (id → account id) in one statement; the ids claimed. An id already
+    claimed (by an earlier batch, or by a concurrent one, whose commit the INSERT waits for)
+    is not. In id order, so that two batches claiming the same ids wait on them in the same
+    order."""
+    rows = rows_insert(
+        model=CallKey,
+        columns=("call_id", "account_id", "created_at"),
+        rows=[(call_id, pk, now) for call_id, pk in sorted(claimants.items())],
+        on_conflict="(call_id) DO NOTHING",
+        returning=("call_id",),
+    )
+    return {row[0] for row in rows}
+
+
+_CALL_COLUMNS = tuple(f.attname for f in Call._meta.concrete_fields if not f.primary_key)
+
+
 def _calls_rate_and_store(
-    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str
+    *, cdrs: Sequence[CdrInput], now: dt.datetime, source: str, recheck: bool = False
 ) -> list[CallResult]:
-    """The work of ``call_record_batch``, in the caller's transaction. Raises DomainError or
-    IntegrityError when a write fails (the caller rolls back)."""
+    """The work of ``call_record_batch``, in the caller's transaction. Raises
+    ``LedgerKeysTaken`` when a call's ledger key was posted already (the caller rolls back and
+    calls again with ``recheck``: those keys read first, as ``ledger_post`` does), DomainError
+    or IntegrityError when a write fails (the caller rolls back)."""
     codes = {cdr.account for cdr in cdrs}
-    locked = Account.objects.select_for_update().filter(code__in=codes).order_by("pk")
-    accounts = {account.code: account for account in locked}
+    # Pricing first, before the locks (it reads plans, decks and numbers, none of which the
+    # account lock guards): a batch holds its accounts' locks only to count, post and write.
+    found = {account.code: account for account in Account.objects.filter(code__in=codes)}
     outside = {
         cdr: problem
         for cdr in cdrs
-        if cdr.account in accounts
+        if cdr.account in found
         and (
             problem := cdr_window_problem(
                 start=cdr.start,
-                account_created=accounts[cdr.account].created_at,
+                account_created=found[cdr.account].created_at,
                 now=now,
             )
         )
     }
-    known = [cdr for cdr in cdrs if cdr.account in accounts and cdr not in outside]
-    # After the locks: every committed call of these accounts is visible.
-    earlier = {
-        call.call_id: call
-        for call in Call.objects.filter(call_id__in={cdr.call_id for cdr in known})
-    }
-    posted = ledger_entries_posted(keys={f"call:{cdr.call_id}" for cdr in known})
+    candidates = [cdr for cdr in cdrs if cdr.account in found and cdr not in outside]
     context = PricingContext(
-        accounts=accounts.values(),
-        numbers={number for cdr in known for number in (cdr.from_number, cdr.to_number)},
+        accounts=found.values(),
+        numbers={number for cdr in candidates for number in (cdr.from_number, cdr.to_number)},
     )
-    periods = {cdr: billing_period(account=accounts[cdr.account], at=cdr.start) for cdr in known}
-    counters = _UsageCounters(
+    priced: dict[CdrInput, CallPricing | DomainError] = {}
+    for cdr in candidates:
+        try:
+            priced[cdr] = call_price(account=found[cdr.account], cdr=cdr, context=context)
+        except DomainError as exc:
+            priced[cdr] = exc
+    periods = {cdr: billing_period(account=found[cdr.account], at=cdr.start) for cdr in priced}
+    locked = Account.objects.select_for_update().filter(code__in=found).order_by("pk")
+    accounts = {account.code: account for account in locked}  # current balances
+    claimants: dict[str, int] = {}  # call id → the account of its first CDR in the batch
+    for cdr in candidates:
+        if cdr.account in accounts:
+            claimants.setdefault(cdr.call_id, accounts[cdr.account].pk)
+    claimed = _call_ids_claim(claimants=claimants, now=now) if claimants else set()
+    # Claimed before: the INSERT waited for their transactions, whose Calls are now visible.
+    unclaimed = claimants.keys() - claimed
+    earlier = (
+        {call.call_id: call for call in Call.objects.filter(call_id__in=unclaimed)}
+        if unclaimed
+        else {}
+    )
+    posted = ledger_entries_posted(keys={f"call:{i}" for i in claimed}) if recheck else {}
+    counters = UsageCounters(
         account_ids={account.pk for account in accounts.values()},
         periods={period.start for period in periods.values()},
     )
     results: list[CallResult] = []
-    recorded: dict[str, Call] = {}
-    balances_before: dict[int, Decimal] = {}
-    last_entries: dict[int, int] = {}
+    recorded: dict[str, tuple[CdrInput, Call]] = {}
+    entries: list[NewEntry] = []
     policies = CdrPolicies(accounts=accounts.values(), context=context, now=now)
     for cdr in cdrs:
         account = accounts.get(cdr.account)
@@ -285,33 +299,40 @@ def _calls_rate_and_store(
         if cdr in outside:
             results.append(_rejected(cdr.call_id, *outside[cdr]))
             continue
-        prior = recorded.get(cdr.call_id) or earlier.get(cdr.call_id)
-        if prior is not None:
-            if prior.account_id != account.pk:
-                results.append(
-                    _rejected(
-                        cdr.call_id,
-                        "call_id_conflict",
-                        "call_id: already used by another account's call.",
-                    )
-                )
+        if cdr.call_id not in claimed:
+            stored = earlier.get(cdr.call_id)
+            results.append(_recorded_before(cdr=cdr, account_id=account.pk, stored=stored))
+            continue
+        if cdr.call_id in recorded:  # twice in this batch
+            first, call = recorded[cdr.call_id]
+            if first == cdr:
+                results.append(_call_result(call, "duplicate"))
             else:
-                results.append(_call_result(prior, "duplicate"))
+                results.append(_recorded_before(cdr=cdr, account_id=account.pk, stored=call))
             continue
-        try:
-            call, pricing = _call_rate(
-                account=account,
-                cdr=cdr,
-                period=periods[cdr],
-                context=context,
-                counters=counters,
-                now=now,
-                source=source,
+        if claimants[cdr.call_id] != account.pk:
+            results.append(
+                _rejected(
+                    cdr.call_id,
+                    "call_id_conflict",
+                    "call_id: already used by another account's call.",
+                )
             )
-        except DomainError as exc:
-            logger.info("cdr %s rejected: %s", cdr.call_id, exc.message)
-            results.append(_rejected(cdr.call_id, exc.code, exc.message))
             continue
+        pricing = priced[cdr]
+        if isinstance(pricing, DomainError):
+            logger.info("cdr %s rejected: %s", cdr.call_id, pricing.message)
+            results.append(_rejected(cdr.call_id, pricing.code, pricing.message))
+            continue
+        call = call_rate(
+            account=account,
+            cdr=cdr,
+            pricing=pricing,
+            period=periods[cdr],
+            counters=counters,
+            now=now,
+            source=source,
+        )
         call.refusal_flag = policies.flag(
             account=account,
             pricing=pricing,
@@ -325,26 +346,21 @@ def _calls_rate_and_store(
                 entry=posted[key], account=account, amount=-call.charge
             ).entry
         elif call.charge > 0:
-            balance_before = account.balance
-            posting = ledger_post(
-                account=account,
-                amount=-call.charge,
-                kind=LedgerEntry.Kind.CALL,
-                description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
-                idempotency_key=key,
-                now=now,
-                source_type="call",
-                source_id=cdr.call_id,
-                metadata={"billed_seconds": call.billed_seconds},
-                locked=True,
-                announce=False,
+            entries.append(
+                NewEntry(
+                    account_id=account.pk,
+                    amount=-call.charge,
+                    kind=LedgerEntry.Kind.CALL,
+                    description=f"Call {call.from_number} → {call.to_number}: {call.explanation}",
+                    idempotency_key=key,
+                    source_type="call",
+                    source_id=cdr.call_id,
+                    metadata={"billed_seconds": call.billed_seconds},
+                )
             )
-            call.ledger_entry = posting.entry
-            balances_before.setdefault(account.pk, balance_before)
-            last_entries[account.pk] = posting.entry.pk
-        recorded[cdr.call_id] = call
-        results.append(_call_result(call, "rated"))  # its pk is set by bulk_create below
-        logger.info(
+        recorded[cdr.call_id] = (cdr, call)
+        results.append(_call_result(call, "rated"))  # its pk is set by the INSERT below
+        logger.debug(
             "call %s account=%s %s billed=%ss included=%ss charge=%s",
             cdr.call_id,
             account.code,
@@ -353,107 +369,38 @@ def _calls_rate_and_store(
             call.included_seconds,
             call.charge,
         )
+    posted_now = ledger_post_many(
+        accounts={account.pk: account for account in accounts.values()}, entries=entries, now=now
+    )
+    calls = [call for _cdr, call in recorded.values()]
+    for call in calls:
+        entry = posted_now.get(f"call:{call.call_id}")
+        if entry is not None:
+            call.ledger_entry = entry
     counters.save()
-    Call.objects.bulk_create(recorded.values())
-    released: dict[int, list[str]] = {}
-    for call in recorded.values():
-        released.setdefault(call.account_id, []).append(call.call_id)
-    if released:
-        CallReservation.objects.filter(
-            functools.reduce(
-                operator.or_,
-                (models.Q(account_id=pk, call_id__in=ids) for pk, ids in released.items()),
-            )
-        ).delete()
-    by_pk = {account.pk: account for account in accounts.values()}
-    changes = [
-        BalanceChange(pk, last_entries[pk], before, by_pk[pk].balance)
-        for pk, before in balances_before.items()
-    ]
-    if changes:
-        transaction.on_commit(
-            lambda: balances_changed.send_robust(sender=LedgerEntry, changes=changes)
-        )
+    ids = rows_insert(
+        model=Call,
+        columns=_CALL_COLUMNS,
+        rows=[tuple(getattr(call, name) for name in _CALL_COLUMNS) for call in calls],
+        returning=("id", "call_id"),
+    )
+    by_call_id = dict((call_id, pk) for pk, call_id in ids)
+    for call in calls:
+        call.pk = by_call_id[call.call_id]
+        call._state.adding = False
+    unused = claimed - recorded.keys()  # claimed for CDRs that were then rejected
+    if unused:
+        CallKey.objects.filter(call_id__in=unused).delete()
+    logger.info(
+        "cdr batch: %s rated over %s account(s), %s not (duplicates, rejected)",
+        len(calls),
+        len({call.account_id for call in calls}),
+        len(cdrs) - len(calls),
+    )
+    # The reservations of the recorded calls are released (each held by the call's account).
+    rows_delete(
+        model=CallReservation,
+        columns=("account_id", "call_id"),
+        rows=[(call.account_id, call.call_id) for call in calls],
+    )
     return results
-
-
-def _call_rate(
-    *,
-    account: Account,
-    cdr: CdrInput,
-    period: Period,
-    context: PricingContext,
-    counters: _UsageCounters,
-    now: dt.datetime,
-    source: str,
-) -> tuple[Call, CallPricing]:
-    """Rate one CDR of a batch: the (unsaved) Call and its pricing, its included seconds
-    counted in ``counters``. Raises DomainError when the call cannot be rated (nothing is
-    counted)."""
-    pricing = call_pricing(
-        account=account,
-        direction=cdr.direction,
-        from_number=cdr.from_number,
-        to_number=cdr.to_number,
-        at=cdr.start,
-        context=context,
-    )
-    account_key = did_key = None
-    usage = Usage()
-    if cdr.answered and pricing.included and not pricing.on_net:
-        account_key = (account.pk, period.start, None)
-        if pricing.did_cap_seconds is not None and pricing.did is not None:
-            did_key = (account.pk, period.start, pricing.did.pk)
-        usage = Usage(
-            included_used=counters.used(account_key),
-            did_cap_seconds=pricing.did_cap_seconds,
-            did_used=counters.used(did_key) if did_key is not None else 0,
-        )
-    rating = rate_call(
-        call=CallFacts(
-            billsec=cdr.billsec,
-            answered=cdr.answered,
-            on_net=pricing.on_net,
-            destination=pricing.destination,
-            included=pricing.included,
-            incoming=cdr.direction == Call.Direction.INBOUND,
-        ),
-        plan=pricing.terms,
-        usage=usage,
-        price=pricing.price,
-    )
-    if account_key is not None:
-        counters.add(account_key, rating.included_seconds)
-    if did_key is not None:
-        counters.add(did_key, rating.did_seconds)
-    info = pricing.number
-    call = Call(
-        account=account,
-        call_id=cdr.call_id,
-        direction=Call.Direction.INTERNAL if pricing.on_net else cdr.direction,
-        from_number=cdr.from_number[:40],
-        to_number=(
-            info.e164
-            if info is not None and cdr.direction == Call.Direction.OUTBOUND
-            else cdr.to_number
-        )[:40],
-        destination=pricing.destination[:120],
-        did=pricing.did,
-        started_at=cdr.start,
-        answered_at=cdr.answer,
-        ended_at=cdr.end,
-        billsec=max(0, cdr.billsec),
-        disposition=cdr.disposition[:20],
-        period_start=period.start,
-        category=rating.category,
-        billed_seconds=rating.billable_seconds,
-        included_seconds=rating.included_seconds,
-        paid_seconds=rating.paid_seconds,
-        rate=rating.rate,
-        connect_fee=rating.connect_fee,
-        charge=rating.charge,
-        explanation=rating.explanation[:255],
-        source=source[:10],
-        created_at=now,
-    )
-    return call, pricing

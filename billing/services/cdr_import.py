@@ -25,10 +25,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import DatabaseError
 
-from billing.services.calls import CallResult, CdrInput, call_record, call_record_batch
+from billing.services.calls import CallResult, call_record, call_record_batch
 from billing.services.cdr_input import (
     CALLER,
     DIALLED,
+    CdrInput,
     CdrProblem,
     cdr_seconds_parse,
     cdr_time_utc,
@@ -38,7 +39,7 @@ from billing.services.cdr_input import (
 logger = logging.getLogger(__name__)
 
 MIN_FIELDS = 16
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000  # as the API's largest batch; memory stays a few MB per batch
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _CALL_ID = re.compile(r"^[\x21-\x7e]{1,150}$")  # as the switch API: printable ASCII
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -103,3 +104,27 @@ def cdr_window_problem(
             f"({account_created.isoformat()})."
         )
     return None
+
+
+@dataclass(frozen=True)
+class CdrInput:
+    """A finished call as the switch reports it (API or Master.csv), already parsed."""
+
+    call_id: str
+    account: str  # account code
+    direction: str  # outbound | inbound | internal
+    from_number: str
+    to_number: str
+    start: dt.datetime
+    answer: dt.datetime | None
+    end: dt.datetime
+    billsec: int
+    disposition: str = "ANSWERED"
+
+    @property
+    def answered(self) -> bool:
+        return (
+            self.answer is not None
+            and self.billsec > 0
+            and self.disposition.strip().upper() in ("", "ANSWERED")
+        )

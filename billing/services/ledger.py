@@ -1,4 +1,5 @@
-"""The ledger: ``ledger_post`` is the only function that changes a balance.
+"""The ledger: ``ledger_post`` (and ``ledger_post_many``, the same for a batch of entries
+under the accounts' locks) is the only code that changes a balance.
 
 Every entry has an idempotency key that is unique in the database; a posting runs under the
 account's row lock and moves the cached balance in the same transaction, so a re-delivered,
@@ -10,7 +11,8 @@ import contextlib
 import datetime as dt
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +23,8 @@ from billing.models import (
     LedgerEntry,
 )
 from billing.money import format_usd, money
-from billing.signals import balance_changed
+from billing.services.bulk_rows import rows_insert, rows_update
+from billing.signals import BalanceChange, balance_changed, balances_changed
 from portal.errors import DomainError
 from portal.models import Account, User
 
@@ -150,6 +153,135 @@ def ledger_post(
         idempotency_key,
     )
     return Posting(entry=entry, created=True)
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """One entry for ``ledger_post_many``: what ``ledger_post`` takes, for an account the
+    caller holds locked."""
+
+    account_id: int
+    amount: Decimal
+    kind: str
+    description: str
+    idempotency_key: str
+    source_type: str = ""
+    source_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class LedgerKeysTaken(Exception):
+    """``ledger_post_many`` found some of its idempotency keys already posted. Nothing it
+    wrote may stand (the balance-after chain assumed those entries new): the caller rolls its
+    transaction back and posts again knowing the keys (``ledger_entries_posted`` +
+    ``ledger_existing``)."""
+
+    def __init__(self, keys: set[str]) -> None:
+        super().__init__(f"{len(keys)} idempotency key(s) already posted")
+        self.keys = keys
+
+
+_ENTRY_COLUMNS = (
+    "account_id",
+    "amount",
+    "kind",
+    "description",
+    "source_type",
+    "source_id",
+    "balance_after",
+    "idempotency_key",
+    "created_at",
+    "created_by_id",
+    "reason",
+    "reverses_id",
+    "metadata",
+)
+
+
+def ledger_post_many(
+    *,
+    accounts: Mapping[int, Account],
+    entries: Sequence[NewEntry],
+    now: dt.datetime,
+    announce: bool = True,
+) -> dict[str, LedgerEntry]:
+    """``ledger_post`` for many entries at once, in the caller's transaction: each entry's
+    balance-after follows its account's in the order given, the entries are inserted in one
+    statement and the cached balances moved in one more, whatever the number of entries and
+    accounts. Returns the entries by idempotency key (with their ids).
+
+    ``accounts``: every account of ``entries``, by id, read with ``select_for_update`` in the
+    caller's transaction (their ``balance`` is current and is moved here too). The unique
+    idempotency key stays the guard: the INSERT skips a key already posted (``ON CONFLICT DO
+    NOTHING``) and then ``LedgerKeysTaken`` tells the caller to roll back and re-check, so an
+    entry is never posted twice nor a different one silently taken for it.
+    ``announce``: ``balances_changed`` (one ``BalanceChange`` per account) once the
+    transaction commits.
+    """
+    if not entries:
+        return {}
+    if not transaction.get_connection().in_atomic_block:
+        raise TypeError("ledger_post_many needs the caller's transaction holding the accounts.")
+    before = {pk: account.balance for pk, account in accounts.items()}
+    balances = dict(before)
+    rows: list[tuple[Any, ...]] = []
+    for item in entries:
+        amount = money(item.amount)
+        if amount == 0:
+            raise DomainError("A ledger entry cannot be for $0.", code="zero_amount")
+        if item.kind not in LedgerEntry.Kind.values:
+            raise DomainError(f"Unknown ledger entry kind {item.kind!r}.", code="bad_kind")
+        if not item.idempotency_key:
+            raise DomainError("A ledger entry needs an idempotency key.", code="no_key")
+        after = balances[item.account_id] = money(balances[item.account_id] + amount)
+        rows.append(
+            (
+                item.account_id,
+                amount,
+                item.kind,
+                item.description[:255],
+                item.source_type,
+                str(item.source_id),
+                after,
+                item.idempotency_key,
+                now,
+                None,
+                "",
+                None,
+                item.metadata,
+            )
+        )
+    ids = dict(
+        (key, pk)
+        for pk, key in rows_insert(
+            model=LedgerEntry,
+            columns=_ENTRY_COLUMNS,
+            rows=rows,
+            on_conflict="(idempotency_key) DO NOTHING",
+            returning=("id", "idempotency_key"),
+        )
+    )
+    taken = {row[7] for row in rows} - ids.keys()
+    if taken:
+        raise LedgerKeysTaken(taken)
+    moved = {pk: after for pk, after in balances.items() if after != before[pk]}
+    rows_update(model=Account, key="id", columns=["balance"], rows=list(moved.items()))
+    posted: dict[str, LedgerEntry] = {}
+    last: dict[int, int] = {}
+    for row in rows:
+        entry = LedgerEntry(id=ids[row[7]], **dict(zip(_ENTRY_COLUMNS, row, strict=True)))
+        entry._state.adding = False
+        posted[entry.idempotency_key] = entry
+        last[entry.account_id] = entry.pk
+    for pk, after in moved.items():
+        accounts[pk].balance = after
+    logger.info("ledger: %s entries posted to %s account(s)", len(rows), len(last))
+    changes = [BalanceChange(pk, last[pk], before[pk], balances[pk]) for pk in last]
+    if announce:
+        transaction.on_commit(
+            lambda: balances_changed.send_robust(sender=LedgerEntry, changes=changes)
+        )
+    return posted
 
 
 def ledger_existing(*, entry: LedgerEntry, account: Account, amount: Decimal) -> Posting:

@@ -12,7 +12,7 @@ from django.apps import apps
 
 from billing.defaults import install_defaults
 from billing.models import DID, AccountRating, DIDGroup, Extension, RateDeck, ServicePlan
-from billing.services.calls import CdrInput
+from billing.services.cdr_input import CdrInput
 from billing.services.ledger import ledger_post
 from billing.services.plans import account_plan_set
 from billing.services.rate_import import rate_deck_import

@@ -90,6 +90,19 @@ def test_single_cdr_is_rated_then_duplicate(api: Client, acct: Account) -> None:
     assert acct.balance == Decimal("9.8200")
 
 
+def test_a_different_cdr_reusing_a_call_id_is_rejected_naming_the_call_id(
+    api: Client, acct: Account
+) -> None:
+    post(api, "/api/v1/cdrs", cdr_json(acct, "reused"))
+    other = cdr_json(acct, "reused", to="+12025550123")
+    body = post(api, "/api/v1/cdrs", {"cdrs": [other, cdr_json(acct, "reused")]}).json()
+    assert [(r["status"], r["error"]) for r in body["results"]] == [
+        ("rejected", "call_id: already used by a different call."),
+        ("duplicate", None),
+    ]
+    assert LedgerEntry.objects.filter(kind="call").count() == 1
+
+
 def test_batch_with_rated_duplicate_and_rejected(api: Client, acct: Account) -> None:
     post(api, "/api/v1/cdrs", cdr_json(acct, "b-0"))
     batch = {

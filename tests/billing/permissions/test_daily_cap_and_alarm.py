@@ -127,6 +127,23 @@ def test_the_velocity_alarm_trips_once_and_clears(
 
 
 @pytest.mark.django_db
+def test_a_batch_over_many_accounts_trips_the_alarm_of_the_one_past_it(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.BILLING_VELOCITY_MAX_CALLS = 3
+    settings.BILLING_VELOCITY_MAX_SPEND = Decimal("100")
+    busy = set_up_account(AccountFactory(), credit="50")
+    calm = set_up_account(AccountFactory(), credit="50", dids=False)
+    batch = [cdr(busy, CYPRUS, 60, call_id=f"vb-{i}") for i in range(4)]
+    batch += [cdr(calm, CYPRUS, 60, call_id=f"vc-{i}") for i in range(2)]
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        results = call_record_batch(cdrs=batch, now=NOW)  # one task for both accounts
+    assert {r.status for r in results} == {"rated"}
+    assert CallPermissions.objects.get(account=busy).on_hold
+    assert not CallPermissions.objects.filter(account=calm, fraud_hold_at__isnull=False).exists()
+
+
+@pytest.mark.django_db
 def test_usage_spend_within_the_window_trips_the_alarm(settings) -> None:
     settings.BILLING_VELOCITY_MAX_SPEND = Decimal("0.10")
     acct = set_up_account(AccountFactory(), credit="50")
