@@ -149,20 +149,21 @@ def test_the_queries_of_a_batch_do_not_depend_on_its_size_or_accounts(
     django_assert_num_queries: Any,
 ) -> None:
     """A batch costs the same fixed number of queries for 18 CDRs on two accounts as for 300
-    on six: read the accounts and the pricing data (a rate per number dialled), lock the
-    accounts, claim the call ids, read the call permissions and the counters, then one
+    on six: read the accounts, the pricing catalog's version (decks and plans are kept per
+    process), the accounts' plans, extensions, DIDs and decks, lock the accounts, claim the call
+    ids, read the call permissions, the risk tiers, today's spend and the counters, then one
     statement each for the ledger entries, the balances, the new counters, the other counters,
-    the Calls and the reservations (and the savepoint: 22). Pinned so that a per-CDR or
+    the Calls and the reservations (and the savepoint: 20). Pinned so that a per-CDR or
     per-account query cannot creep back in unnoticed."""
     accounts = [account_with_dids(credit="500") for _ in range(8)]
     for a in accounts[::2]:  # half of them have counters already: the batch increments them
         call_record_batch(cdrs=every_kind([a], 9, prefix="warm"), now=NOW)
     small = every_kind(accounts[:2], 9, prefix="small")
     big = every_kind(accounts[2:], 50, prefix="big")
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         results = call_record_batch(cdrs=small, now=NOW)
     assert {r.status for r in results} == {"rated"}
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         results = call_record_batch(cdrs=big, now=NOW)
     assert {r.status for r in results} == {"rated"} and len(results) == 300
     assert ledger_problems() == []
