@@ -27,7 +27,7 @@ from billing.recurring import RecurringCharge, period_opening, recurring_charges
 from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.plans import plan_for_account
 from billing.selectors.statements import statement_period_ending
-from billing.services.ledger import ledger_post
+from billing.services.ledger import NewEntry, ledger_post_many
 from billing.services.notifications import account_mail, local_date
 from billing.services.standing import account_cycle_ensure, account_standing_note
 from billing.services.statements import statement_close
@@ -128,30 +128,35 @@ def _open_next_period(*, account_id: int, now: dt.datetime) -> tuple[OpenedPerio
         # period's row was lost behind it) is reported, not posted again; the others are
         # posted without each re-locking the account and looking itself up.
         posted = ledger_entries_posted(keys={key for _charge, key in charges})
+        # The period's new lines in one INSERT and one balance UPDATE, under the lock held.
+        created = ledger_post_many(
+            accounts={account.pk: account},
+            entries=[
+                NewEntry(
+                    account_id=account.pk,
+                    amount=-charge.amount,
+                    kind=charge.kind,
+                    description=f"{charge.description}, {_period_label(period)}",
+                    idempotency_key=key,
+                    source_type="period",
+                    source_id=period.start.isoformat(),
+                    metadata={
+                        "code": charge.code,
+                        "quantity": charge.quantity,
+                        "unit_price": str(charge.unit_price),
+                    },
+                )
+                for charge, key in charges
+                if key not in posted
+            ],
+            now=now,
+            announce=False,
+        )
         for charge, key in charges:
-            if key in posted:
-                entry = posted[key]
-                result.charges.append(PostedCharge(charge, key, entry.pk, created=False))
-                continue
-            posting = ledger_post(
-                locked=True,
-                account=account,
-                amount=-charge.amount,
-                kind=charge.kind,
-                description=f"{charge.description}, {_period_label(period)}",
-                idempotency_key=key,
-                now=now,
-                source_type="period",
-                source_id=period.start.isoformat(),
-                metadata={
-                    "code": charge.code,
-                    "quantity": charge.quantity,
-                    "unit_price": str(charge.unit_price),
-                },
-                announce=False,
-            )
-            last_entry_id = posting.entry.pk
-            result.charges.append(PostedCharge(charge, key, posting.entry.pk, posting.created))
+            entry = posted.get(key) or created[key]
+            if key in created:
+                last_entry_id = entry.pk
+            result.charges.append(PostedCharge(charge, key, entry.pk, created=key in created))
         plan = plan_for_account(account=account, at=period.start)
         ClosedPeriod.objects.create(
             account=account,

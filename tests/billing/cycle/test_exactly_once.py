@@ -79,25 +79,20 @@ def test_it_never_bills_months_back_for_an_account_it_sees_late(monthly) -> None
     )
 
 
-def test_killed_after_the_first_posting_then_rerun_posts_every_charge_once(
-    account, monkeypatch
-) -> None:
-    real_post = service_cycle.ledger_post
-    calls = []
+def test_killed_after_posting_then_rerun_posts_every_charge_once(account, monkeypatch) -> None:
+    real_post_many = service_cycle.ledger_post_many
 
-    def dies_on_the_second_line(**kwargs):
-        calls.append(kwargs["idempotency_key"])
-        if len(calls) == 2:
-            raise RuntimeError("worker killed")
-        return real_post(**kwargs)
+    def dies_after_posting(**kwargs):
+        real_post_many(**kwargs)
+        raise RuntimeError("worker killed")  # before the period's row and the cycle row
 
-    monkeypatch.setattr(service_cycle, "ledger_post", dies_on_the_second_line)
+    monkeypatch.setattr(service_cycle, "ledger_post_many", dies_after_posting)
     with pytest.raises(RuntimeError):
         billing_cycle_run_account(account_id=account.pk, now=FEB_1)
-    assert cycle_entries(account) == []  # the first posting rolled back with its period
+    assert cycle_entries(account) == []  # the postings rolled back with their period
     assert not ClosedPeriod.objects.filter(account=account).exists()
 
-    monkeypatch.setattr(service_cycle, "ledger_post", real_post)
+    monkeypatch.setattr(service_cycle, "ledger_post_many", real_post_many)
     billing_cycle_run_account(account_id=account.pk, now=FEB_1 + dt.timedelta(minutes=15))
     billing_cycle_run_account(account_id=account.pk, now=FEB_1 + dt.timedelta(minutes=30))
     assert [amount for _, amount in cycle_entries(account)] == [-PLAN.amount, -TRUNK.amount]

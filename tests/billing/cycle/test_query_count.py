@@ -17,9 +17,10 @@ pytestmark = pytest.mark.django_db
 # statement: the last statement's end, its existence, three ledger sums, the invoice number
 # (the provider's first statement also makes the counter row: two more), the statement and its
 # lines; the trunk hook's look for due decreases; the providers: the plan, the trunk, its due
-# decreases, the prices of every kind in one query; one look-up of the period's keys; two
-# postings (entry and balance each); the plan of the closed period; the period and cycle rows.
-QUERIES_FOR_ONE_PERIOD = 26
+# decreases, the prices of every kind in one query; one look-up of the period's keys; its new
+# entries in one INSERT and the balance in one UPDATE; the plan of the closed period; the
+# period and cycle rows.
+QUERIES_FOR_ONE_PERIOD = 24
 
 
 def test_it_opens_a_period_with_plan_and_trunk_in_a_fixed_number_of_queries(
