@@ -248,6 +248,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.ledger_consistency_check",
         "schedule": crontab(hour="4", minute="5"),
     },
+    "billing-call-partitions-create": {
+        "task": "billing.tasks.call_partitions_create",
+        "schedule": crontab(hour="2", minute="50"),
+    },
     "billing-port-drafts-expire": {
         "task": "billing.tasks.port_drafts_expire",
         "schedule": crontab(hour="4", minute="40"),

@@ -56,7 +56,11 @@ class Call(models.Model):
         DID_RATE = "did_rate", "DID rate"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="calls")
-    call_id = models.CharField(max_length=150, unique=True)
+    # Unique together with started_at, not alone: on PostgreSQL the table is partitioned by
+    # started_at (billing migration 0016) and a partitioned table's unique keys must hold the
+    # partition key. A redelivered CDR (same start) still hits it; the rating service checks a
+    # call_id used with another start before it inserts.
+    call_id = models.CharField(max_length=150)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     from_number = models.CharField(max_length=40)
     to_number = models.CharField(max_length=40)
@@ -91,6 +95,9 @@ class Call(models.Model):
             models.Index(fields=["account", "-started_at", "-id"], name="call_account_recent"),
             models.Index(fields=["account", "direction", "-started_at"], name="call_account_dir"),
             models.Index(fields=["account", "period_start"], name="call_account_period"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["call_id", "started_at"], name="call_id_started_at"),
         ]
 
     def __str__(self) -> str:
