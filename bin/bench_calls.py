@@ -40,6 +40,9 @@ from bench_rating import read_baseline, recreate_database  # noqa: E402
 BIG = "BENCHBIG"
 GOAL_PAGE_MS = 50.0
 GOAL_CHART_MS = 100.0
+# The goals were set in ms on a quiet run of this box where tpcb_1_client did 854 tps: as a
+# ratio that holds on a busy box too, 1/p95 >= (1000 / goal) / 854 x tpcb_1_client.
+GOAL_TPCB_1 = 854.0
 COLUMNS = (
     "account_id, call_id, direction, from_number, to_number, destination, started_at, "
     "answered_at, ended_at, billsec, disposition, period_start, category, billed_seconds, "
@@ -82,12 +85,14 @@ class Out:
         samples = sorted(samples_ms)
         p50 = statistics.median(samples)
         p95 = samples[min(len(samples) - 1, round(0.95 * len(samples)) - 1)]
-        ratio = ""
+        ratio, verdict = "", "met" if p95 <= goal_ms else "MISSED"
+        goal = f"{verdict} \u2264 {goal_ms:g} ms"
         if self.tpcb_1:
-            ratio = f" = {1000 / p95 / self.tpcb_1:.3g} \u00d7 tpcb_1_client (as 1/p95)"
-        verdict = "goal met" if p95 <= goal_ms else "GOAL MISSED"
+            value, wanted = 1000 / p95 / self.tpcb_1, 1000 / goal_ms / GOAL_TPCB_1
+            ratio = f" = {value:.3g} \u00d7 tpcb_1_client (as 1/p95)"
+            goal += f"; ratio {'met' if value >= wanted else 'MISSED'} \u2265 {wanted:.3g}"
         self.line(f"{name}_p50 {p50:.1f} ms")
-        self.line(f"{name}_p95 {p95:.1f} ms{ratio}  [{verdict}: \u2264 {goal_ms:g} ms]")
+        self.line(f"{name}_p95 {p95:.1f} ms{ratio}  [goal: {goal}]")
         return p95
 
 
@@ -259,29 +264,42 @@ def write_cost(out: Out, data: CallRows, accounts: list[int], rows: int) -> None
         func(data.rows(first=first, count=count, account=pick, tag=tag))
         return count / (time.monotonic() - began)
 
-    inserts = max(1000, rows // 5)
-    with_copy = timed(copy_rows, 0, rows, "w1")
-    with_insert = timed(insert_rows, 0, inserts, "w2")
-    with connection.cursor() as cursor:
-        cursor.execute("DROP INDEX call_from_number_trgm, call_to_number_trgm")
-    without_copy = timed(copy_rows, rows, rows, "w3")
-    without_insert = timed(insert_rows, rows, inserts, "w4")
-    began = time.monotonic()
-    with connection.cursor() as cursor:
-        for column in ("from_number", "to_number"):
-            cursor.execute(
-                f"CREATE INDEX call_{column}_trgm ON billing_call USING gin ({column} gin_trgm_ops)"
-            )
-    rebuilt = time.monotonic() - began
-    out.rate("calls_copy_with_trgm", with_copy, "rows/s")
-    out.rate("calls_copy_without_trgm", without_copy, "rows/s")
-    out.rate("calls_insert500_with_trgm", with_insert, "rows/s")
-    out.rate("calls_insert500_without_trgm", without_insert, "rows/s")
+    # Two rounds, with then without the indexes each time, best rate of each: this box is
+    # shared, and a neighbour's burst should not decide the comparison.
+    per_round, inserts = rows // 2, max(1000, rows // 10)
+    best: dict[str, float] = {}
+    rebuilt = 0.0
+    for round_ in range(2):
+        for trgm in (True, False):
+            key = "with" if trgm else "without"
+            first = (2 * round_ + (0 if trgm else 1)) * per_round
+            tag = f"w{round_}{key}"
+            copy_rate = timed(copy_rows, first, per_round, f"{tag}c")
+            insert_rate = timed(insert_rows, first, inserts, f"{tag}i")
+            best[f"copy_{key}"] = max(best.get(f"copy_{key}", 0.0), copy_rate)
+            best[f"insert_{key}"] = max(best.get(f"insert_{key}", 0.0), insert_rate)
+            with connection.cursor() as cursor:
+                if trgm:
+                    cursor.execute("DROP INDEX call_from_number_trgm, call_to_number_trgm")
+                    continue
+                began = time.monotonic()
+                for column in ("from_number", "to_number"):
+                    cursor.execute(
+                        f"CREATE INDEX call_{column}_trgm ON billing_call "
+                        f"USING gin ({column} gin_trgm_ops)"
+                    )
+                rebuilt = time.monotonic() - began
+    out.rate("calls_copy_with_trgm", best["copy_with"], "rows/s")
+    out.rate("calls_copy_without_trgm", best["copy_without"], "rows/s")
+    out.rate("calls_insert500_with_trgm", best["insert_with"], "rows/s")
+    out.rate("calls_insert500_without_trgm", best["insert_without"], "rows/s")
+    copy_cost = 1 - best["copy_with"] / best["copy_without"]
+    insert_cost = 1 - best["insert_with"] / best["insert_without"]
     out.line(
-        f"(trigram indexes cost {100 * (1 - with_copy / without_copy):.0f} % of the COPY rate and "
-        f"{100 * (1 - with_insert / without_insert):.0f} % of the INSERT rate; "
-        f"{rows:,} COPY rows and {inserts:,} INSERT rows each; "
-        f"rebuilding both on {2 * (rows + inserts):,} rows: {rebuilt:.1f} s)"
+        f"(trigram indexes cost {100 * copy_cost:.0f} % of the COPY rate and "
+        f"{100 * insert_cost:.0f} % of the INSERT rate, best of 2 rounds of {per_round:,} COPY "
+        f"rows and {inserts:,} INSERT rows; rebuilding both on {4 * (per_round + inserts):,} "
+        f"rows: {rebuilt:.1f} s)"
     )
 
 
