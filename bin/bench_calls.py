@@ -199,7 +199,7 @@ def insert_rows(rows: Iterator[str], batch: int = 500) -> int:
     """Multi-row INSERTs of ``batch`` rows, each its own transaction (as a CDR batch writes)."""
     from django.db import connection, transaction
 
-    count, values = 0, []
+    count, values = 0, list[list[str]]()
     names = [c.strip() for c in COLUMNS.split(",")]
     sql_head = f"INSERT INTO billing_call ({COLUMNS}) VALUES "  # noqa: S608 - constants
 
@@ -341,6 +341,7 @@ def main() -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        from billing.periods import local_midnight
         from billing.selectors.calls import CallFilters, call_page
         from billing.services.call_partitions import call_partitions_ensure
         from portal.models import Account
@@ -464,9 +465,9 @@ def main() -> None:
                         plan = "\n".join(row[0] for row in cursor.fetchall())
                         plans.write(f"--- {name}\n{query['sql']}\n{plan}\n\n")
 
-            chart_from = tz_midnight(today - dt.timedelta(days=29), tz)
-            chart_to = tz_midnight(today + dt.timedelta(days=1), tz)
-            params = [str(tz), big, chart_from, chart_to]
+            chart_from = local_midnight(today - dt.timedelta(days=29), tz)
+            chart_to = local_midnight(today + dt.timedelta(days=1), tz)
+            params: list[str | int | dt.datetime] = [str(tz), big, chart_from, chart_to]
 
             def chart() -> object:
                 with connection.cursor() as cursor:
@@ -491,12 +492,6 @@ def main() -> None:
             with contextlib.suppress(Exception):
                 connections.close_all()
             recreate_database(url, drop_only=True)
-
-
-def tz_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    from billing.periods import local_midnight
-
-    return local_midnight(day, tz)
 
 
 if __name__ == "__main__":

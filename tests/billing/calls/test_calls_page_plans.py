@@ -98,8 +98,8 @@ def number(n: int) -> str:
 def calls(on_postgres) -> Account:
     """An account with 3,000 calls over October and November 2026, beside another account's."""
     call_partitions_ensure(now=T0)
-    account = AccountFactory(timezone="UTC")
-    other = AccountFactory()
+    account = AccountFactory.create(timezone="UTC")
+    other = AccountFactory.create()
     rows = []
     for n in range(3000):
         started = T0 - dt.timedelta(minutes=20 * n)
@@ -118,7 +118,8 @@ def calls(on_postgres) -> Account:
         # entries into the index proper (a search reads the whole pending list) and ANALYZE.
         cursor.execute(
             "SELECT gin_clean_pending_list(inhrelid::regclass) FROM pg_inherits "
-            "WHERE inhparent IN ('call_from_number_trgm'::regclass, 'call_to_number_trgm'::regclass)"
+            "WHERE inhparent::regclass::text = ANY(%s)",
+            [sorted(TRIGRAM_INDEXES)],
         )
         cursor.execute("ANALYZE billing_call")
     return account
@@ -177,4 +178,4 @@ def test_it_searches_a_number_through_the_trigram_indexes(calls: Account) -> Non
     plans = page_scans(calls, CallFilters(number=number(1234)[2:]))
     assert_indexed(plans, ACCOUNT_INDEXES | TRIGRAM_INDEXES)
     indexes = {scan.index for plan in plans for scan in plan}
-    assert TRIGRAM_INDEXES <= indexes, indexes
+    assert indexes >= TRIGRAM_INDEXES, indexes
