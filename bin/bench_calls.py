@@ -446,7 +446,7 @@ def main() -> None:
                 account=account, filters=CallFilters(number=rare[-4:])
             ),
             "number_no_match": lambda: call_page(
-                account=account, filters=CallFilters(number="99999999")
+                account=account, filters=CallFilters(number="442079460000")
             ),
         }
         label = f"{args.calls // 1000}k"
