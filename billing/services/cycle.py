@@ -24,6 +24,7 @@ from billing.models import AccountCycle, ClosedPeriod
 from billing.money import ZERO, format_usd, money
 from billing.periods import UTC, Period, period_containing
 from billing.recurring import RecurringCharge, period_opening, recurring_charges
+from billing.selectors.ledger import ledger_entries_posted
 from billing.selectors.plans import plan_for_account
 from billing.selectors.statements import statement_period_ending
 from billing.services.ledger import ledger_post
@@ -69,21 +70,27 @@ def billing_cycle_run_account(
     e-mail), answering what would have been posted."""
     opened: list[OpenedPeriod] = []
     with transaction.atomic() if dry_run else contextlib.nullcontext():
-        while (result := _open_next_period(account_id=account_id, now=now)) is not None:
-            opened.append(result)
+        more = True
+        while more:
+            result, more = _open_next_period(account_id=account_id, now=now)
+            if result is not None:
+                opened.append(result)
         if dry_run:
             transaction.set_rollback(True)
     return opened
 
 
-def _open_next_period(*, account_id: int, now: dt.datetime) -> OpenedPeriod | None:
+def _open_next_period(*, account_id: int, now: dt.datetime) -> tuple[OpenedPeriod | None, bool]:
+    """Open the account's next period if it started by ``now``: (what was opened, whether
+    another period is due after it). The answer to the second comes from the cycle row
+    advanced under the lock, so a caught-up account costs no extra transaction."""
     with transaction.atomic():
         account = Account.objects.select_for_update().filter(pk=account_id).first()
         if account is None or account.status == Account.Status.CLOSED:
-            return None
+            return None, False
         state = account_cycle_ensure(account=account, now=now)
         if state.next_period_start > now:
-            return None
+            return None, False
         period = period_containing(
             state.next_period_start, billing_day=account.billing_day, tz=account.tz
         )
@@ -97,25 +104,37 @@ def _open_next_period(*, account_id: int, now: dt.datetime) -> OpenedPeriod | No
                 period.end,
             )
             _advance(state, period)
-            return _open_next_period(account_id=account_id, now=now)
+            return None, True
         result = OpenedPeriod(account_id=account.pk, period=period)
         if ClosedPeriod.objects.filter(account=account, period_start=period.start).exists():
             _advance(state, period)  # opened before, the row was restored behind: skip
-            return result
+            return result, state.next_period_start <= now
         # The period that ends here is closed before anything of the new one is posted.
         statement_close(
             account_id=account.pk,
             period=statement_period_ending(account=account, end=period.start),
             now=now,
+            locked=account,
         )
         period_opening(account=account, period=period, now=now)
         before = account.balance
         last_entry_id = None
-        for charge in recurring_charges(account=account, period=period):
-            if money(charge.amount) == 0:
+        charges = [
+            (charge, cycle_key(account_id=account.pk, code=charge.code, period=period))
+            for charge in recurring_charges(account=account, period=period)
+            if money(charge.amount) != 0
+        ]
+        # One look-up under the lock for every key of the period: a key posted already (its
+        # period's row was lost behind it) is reported, not posted again; the others are
+        # posted without each re-locking the account and looking itself up.
+        posted = ledger_entries_posted(keys={key for _charge, key in charges})
+        for charge, key in charges:
+            if key in posted:
+                entry = posted[key]
+                result.charges.append(PostedCharge(charge, key, entry.pk, created=False))
                 continue
-            key = cycle_key(account_id=account.pk, code=charge.code, period=period)
             posting = ledger_post(
+                locked=True,
                 account=account,
                 amount=-charge.amount,
                 kind=charge.kind,
@@ -156,6 +175,7 @@ def _open_next_period(*, account_id: int, now: dt.datetime) -> OpenedPeriod | No
             included_minutes=plan.included_minutes if plan is not None else None,
         )
         _advance(state, period)
+        more = state.next_period_start <= now
         account_standing_note(account=account, state=state, now=now)
         after = account.balance
         if last_entry_id is not None:
@@ -174,7 +194,7 @@ def _open_next_period(*, account_id: int, now: dt.datetime) -> OpenedPeriod | No
         len(result.charges),
         result.total,
     )
-    return result
+    return result, more
 
 
 def _advance(state: AccountCycle, period: Period) -> None:

@@ -8,11 +8,12 @@ the same transaction: a rolled-back close gives its number back, so numbers have
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from billing.models import InvoiceCounter, Statement, StatementLine
@@ -34,12 +35,24 @@ def provider_address() -> str:
     return str(settings.BILLING_PROVIDER_ADDRESS)
 
 
-def statement_close(*, account_id: int, period: Period, now: dt.datetime) -> Statement:
+def statement_close(
+    *, account_id: int, period: Period, now: dt.datetime, locked: Account | None = None
+) -> Statement:
     """The account's statement for ``period`` (closing it the first time): idempotent, one
-    per account and period end, whoever calls it and however often."""
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=account_id)
-        existing = Statement.objects.filter(account=account, period_end=period.end).first()
+    per account and period end, whoever calls it and however often.
+
+    ``locked``: the caller's transaction already holds this account's row lock (the monthly
+    cycle), so it is neither locked again nor given a savepoint of its own: a failure aborts
+    the caller's transaction, which rolls the whole period back."""
+    if locked is not None and (
+        locked.pk != account_id or not transaction.get_connection().in_atomic_block
+    ):
+        raise TypeError("statement_close(locked=...) needs the account its transaction locked.")
+    with contextlib.nullcontext() if locked is not None else transaction.atomic():
+        account = locked or Account.objects.select_for_update().get(pk=account_id)
+        existing = (
+            Statement.objects.filter(account=account, period_end=period.end).order_by("pk").first()
+        )
         if existing is not None:
             return existing
         totals = ledger_period_totals(account_id=account.pk, start=period.start, end=period.end)
@@ -88,14 +101,28 @@ def statement_close(*, account_id: int, period: Period, now: dt.datetime) -> Sta
     return statement
 
 
+# One statement takes the next number: the UPDATE holds the counter row's lock until the
+# closing transaction ends, so another closer waits for it, and a rolled-back statement gives
+# its number back (no gaps). RETURNING saves a read (SQLite ≥ 3.35 and PostgreSQL have it).
+_TAKE_NUMBER = (
+    "UPDATE billing_invoicecounter SET last_number = last_number + 1 "
+    "WHERE provider = %s RETURNING last_number"
+)
+
+
 def _next_invoice_number(provider: str) -> int:
-    # The counter row is made once per provider (a no-op when it exists, also when two
-    # transactions make it at once), then locked: the next number is taken under the lock.
-    InvoiceCounter.objects.bulk_create([InvoiceCounter(provider=provider)], ignore_conflicts=True)
-    counter = InvoiceCounter.objects.select_for_update().get(provider=provider)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return counter.last_number
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_NUMBER, [provider])
+        row = cursor.fetchone()
+        if row is None:
+            # The provider's first statement: make the row (a no-op when another
+            # transaction made it at once), then take the number under its lock.
+            InvoiceCounter.objects.bulk_create(
+                [InvoiceCounter(provider=provider)], ignore_conflicts=True
+            )
+            cursor.execute(_TAKE_NUMBER, [provider])
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 def statement_email(*, statement_id: int, now: dt.datetime) -> bool:

@@ -67,14 +67,16 @@ def pending_decrease(*, account: Account, now: dt.datetime) -> ChannelChange | N
 def prices_for(*, day: dt.date) -> dict[str, Decimal]:
     """The monthly price per channel of each kind for a billing month starting on ``day``."""
     prices = {kind: ZERO for kind in KINDS}
-    for kind in KINDS:
-        row = (
-            ChannelPrice.objects.filter(kind=kind, effective_from__lte=day)
-            .order_by("-effective_from")
-            .first()
-        )
-        if row is not None:
-            prices[kind] = money(row.monthly_price)
+    seen: set[str] = set()
+    # One query for every kind: the price rows are few (one per kind and price change), and
+    # the newest row of each kind effective by ``day`` comes first.
+    rows = ChannelPrice.objects.filter(kind__in=KINDS, effective_from__lte=day).order_by(
+        "kind", "-effective_from"
+    )
+    for row in rows:
+        if row.kind not in seen:
+            seen.add(row.kind)
+            prices[row.kind] = money(row.monthly_price)
     return prices
 
 

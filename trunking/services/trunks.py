@@ -190,5 +190,10 @@ def channel_decrease_cancel(*, account: Account, user: User | None, now: dt.date
 def trunk_period_opening(account: Account, period: Period, now: dt.datetime) -> None:
     """The monthly cycle opens ``period``: decreases that take effect at its start become the
     stored counts (the cycle's charge for the period already counts them; this keeps the page,
-    the API and the channel limits in step with what was billed)."""
-    trunk_apply_due(account=account, now=max(now, period.start))
+    the API and the channel limits in step with what was billed).
+
+    The cycle holds the account's lock, so the look for due decreases needs none: most months
+    have none, and then nothing is locked or written."""
+    at = max(now, period.start)
+    if due_changes(account=account, at=at):
+        trunk_apply_due(account=account, now=at)
