@@ -60,7 +60,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--big-share", type=float, default=0.2, help="Share of calls on one account")
     p.add_argument("--accounts", type=int, default=int(env("BENCH_CALL_ACCOUNTS", "1000")))
     p.add_argument("--months", type=int, default=12, help="Months the calls spread over")
-    p.add_argument("--runs", type=int, default=int(env("BENCH_CALL_RUNS", "100")))
+    p.add_argument(
+        "--runs",
+        type=int,
+        default=int(env("BENCH_CALL_RUNS", "0")),
+        help="Runs per query (default 100, 30 from 5M calls: the 10M mode's time budget)",
+    )
     p.add_argument("--write-rows", type=int, default=100_000, help="Rows per write-cost figure")
     p.add_argument("--seconds", type=float, default=0, help="Unused (bin/bench passes it)")
     p.add_argument("--keep", action="store_true", help="Keep the database afterwards")
@@ -329,6 +334,7 @@ def chart_sql() -> str:
 
 def main() -> None:
     args = parse_args()
+    args.runs = args.runs or (100 if args.calls < 5_000_000 else 30)
     url = os.environ["DATABASE_URL"]
     out = Out(read_baseline(args.baseline))
     recreate_database(url)
