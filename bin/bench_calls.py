@@ -322,13 +322,17 @@ def sample(func: Callable[[], object], runs: int) -> list[float]:
 
 
 def chart_sql() -> str:
-    """Minutes per day by category over a date range of one account, days in its time zone."""
+    """Minutes per day of one account over a date range, days in its time zone: the shape of
+    the usage chart's grouped query (billing/selectors/usage_charts.py ``minutes_rows_query``
+    where it has landed: included seconds, and paid seconds by category)."""
     return """
-        SELECT (started_at AT TIME ZONE %s)::date AS day, category,
-               sum(billed_seconds) / 60.0 AS minutes
+        SELECT (started_at AT TIME ZONE %s)::date AS day, sum(included_seconds),
+               sum(paid_seconds) FILTER (WHERE category = 'overage'),
+               sum(paid_seconds) FILTER (WHERE category = 'rated'),
+               sum(paid_seconds) FILTER (WHERE category = 'did_rate')
         FROM billing_call
         WHERE account_id = %s AND started_at >= %s AND started_at < %s
-        GROUP BY 1, 2 ORDER BY 1, 2
+        GROUP BY 1 ORDER BY 1
     """
 
 

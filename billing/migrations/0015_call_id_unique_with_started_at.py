@@ -21,6 +21,14 @@ class Migration(migrations.Migration):
             name='account',
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='calls', to='portal.account'),
         ),
+        migrations.RemoveIndex(
+            model_name='call',
+            name='call_account_recent',
+        ),
+        migrations.AddIndex(
+            model_name='call',
+            index=models.Index(fields=['account', '-started_at', '-id'], include=('category', 'included_seconds', 'paid_seconds'), name='call_account_recent'),
+        ),
         migrations.AlterField(
             model_name='call',
             name='call_id',

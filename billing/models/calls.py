@@ -96,7 +96,13 @@ class Call(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
-            models.Index(fields=["account", "-started_at", "-id"], name="call_account_recent"),
+            # Covering the usage charts' columns: minutes per day of a month read the index
+            # alone (an index-only scan) instead of one heap page per call.
+            models.Index(
+                fields=["account", "-started_at", "-id"],
+                name="call_account_recent",
+                include=["category", "included_seconds", "paid_seconds"],
+            ),
             models.Index(fields=["account", "direction", "-started_at"], name="call_account_dir"),
             models.Index(fields=["account", "period_start"], name="call_account_period"),
         ]
