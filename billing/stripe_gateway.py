@@ -291,6 +291,20 @@ def payment_intent_retrieve(payment_intent_id: str) -> Intent:
     )
 
 
+def payment_intent_cancel(payment_intent_id: str, *, idempotency_key: str) -> Intent:
+    """Cancel a PaymentIntent that has not been paid (waiting for 3-D Secure). Stripe refuses
+    (``GatewayError``) when it already succeeded or is processing: ask it then with
+    :func:`payment_intent_retrieve`. No ``cancellation_reason``: localstripe refuses it."""
+    return intent_from(
+        _call(
+            "payment intent cancel",
+            client().v1.payment_intents.cancel,
+            payment_intent_id,
+            options={"idempotency_key": idempotency_key},
+        )
+    )
+
+
 def payment_intents_since(created_gte: int) -> Iterator[Intent]:
     """PaymentIntents created at or after ``created_gte`` (a Unix time), newest first.
 

@@ -6,6 +6,7 @@ from billing.views import (
     calls,
     deposits,
     numbers,
+    payments,
     per_minute,
     permissions,
     plans,
@@ -56,6 +57,12 @@ urlpatterns: list = [
         deposits.deposit_authenticate,
         name="deposit_authenticate",
     ),
+    path(
+        "per-minute/payments/<int:deposit_id>/cancel/",
+        deposits.deposit_cancel_view,
+        name="deposit_cancel",
+    ),
+    path("per-minute/payments/", payments.payments, name="payments"),
     path("per-minute/auto-recharge/", per_minute.auto_recharge_settings, name="auto_recharge"),
     path("per-minute/card/remove/", per_minute.card_remove, name="card_remove"),
     path(

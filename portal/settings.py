@@ -252,6 +252,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.call_partitions_create",
         "schedule": crontab(hour="2", minute="50"),
     },
+    "billing-deposit-authentication-expire": {
+        "task": "billing.tasks.deposit_authentication_expire_scan",
+        "schedule": crontab(minute="52"),
+    },
     "billing-port-drafts-expire": {
         "task": "billing.tasks.port_drafts_expire",
         "schedule": crontab(hour="4", minute="40"),

@@ -121,6 +121,7 @@ POST_ONLY.update(
     {
         "billing:add_credit",
         "billing:deposit_confirm",
+        "billing:deposit_cancel",
         "billing:auto_recharge",
         "billing:card_remove",
     }
@@ -215,6 +216,8 @@ ROLE_MATRIX: dict[str, frozenset[str]] = {
     "billing:deposit_confirm": MONEY,
     "billing:deposit_return": MONEY,
     "billing:deposit_authenticate": MONEY,
+    "billing:deposit_cancel": MONEY,
+    "billing:payments": EVERYONE,  # members read; only owner and billing complete or cancel
     "billing:auto_recharge": MONEY,
     "billing:card_remove": MONEY,
     "trunking:trunking": EVERYONE,  # read-only for members: the change form is hidden

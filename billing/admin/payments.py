@@ -84,7 +84,8 @@ class DepositAdmin(ReadOnlyAdmin):
     search_fields = ("account__code", "account__name", "=stripe_payment_intent_id")
     list_select_related = ("account",)
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Deposit._meta.fields]
+    # failure_message is the processor's own sentence; failure_reason what the customer reads.
+    readonly_fields = [*(f.name for f in Deposit._meta.fields), "failure_reason"]
 
 
 @admin.register(StripeEvent)

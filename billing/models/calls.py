@@ -61,7 +61,7 @@ class Call(models.Model):
         Account, on_delete=models.PROTECT, related_name="calls", db_index=False
     )
     # Unique together with started_at, not alone: on PostgreSQL the table is partitioned by
-    # started_at (billing migration 0016) and a partitioned table's unique keys must hold the
+    # started_at (billing migration 0017) and a partitioned table's unique keys must hold the
     # partition key. A redelivered CDR (same start) still hits it; the rating service checks a
     # call_id used with another start before it inserts.
     call_id = models.CharField(max_length=150)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 
+from billing.declines import decline_reason
 from billing.models.ledger import LedgerEntry
 from portal.models import Account
 
@@ -123,8 +124,14 @@ class Deposit(models.Model):
         REQUIRES_ACTION = "requires_action", "Needs authentication"
         SUCCEEDED = "succeeded", "Paid"
         FAILED = "failed", "Failed"
+        # A payment held for 3-D Secure that the customer cancelled, or nobody confirmed within
+        # a day: cancelled at Stripe, nothing charged.
+        CANCELED = "canceled", "Cancelled"
+        EXPIRED = "expired", "Expired"
 
     OPEN_STATUSES = (Status.CREATED, Status.PROCESSING)
+    # Over without a charge; only Stripe reporting a success can still change them (credited).
+    UNPAID_STATUSES = (Status.FAILED, Status.CANCELED, Status.EXPIRED)
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="deposits")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DEPOSIT)
@@ -138,6 +145,14 @@ class Deposit(models.Model):
         related_name="+",
     )
     save_card = models.BooleanField(default=False)
+    canceled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who cancelled the payment while it waited for 3-D Secure.",
+    )
     key = models.UUIDField(unique=True, editable=False)
     stripe_setup_intent_id = models.CharField(max_length=64, blank=True, default="")
     stripe_payment_intent_id = models.CharField(max_length=64, blank=True, default="")
@@ -182,6 +197,21 @@ class Deposit(models.Model):
     @property
     def card_label(self) -> str:
         return card_label(self.card_brand, self.card_last4)
+
+    @property
+    def failure_reason(self) -> str:
+        """Why it was not paid, in the customer's words (``billing.declines``); "" when it was
+        paid or is still under way. Stripe's own sentence stays in ``failure_message``."""
+        if self.status in self.UNPAID_STATUSES:
+            return decline_reason(self.failure_code)
+        if self.status == self.Status.REQUIRES_ACTION:
+            return decline_reason("authentication_required")
+        return ""
+
+    @property
+    def can_end_authentication(self) -> bool:
+        """Held for 3-D Secure: the customer may complete the authentication or cancel."""
+        return self.status == self.Status.REQUIRES_ACTION
 
 
 class StripeEvent(models.Model):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db.models import QuerySet
 from django.http import Http404
 
 from billing import stripe_gateway
@@ -26,23 +29,40 @@ def deposit_for_account(*, account: Account, deposit_id: int) -> Deposit:
     return deposit
 
 
-def recent_payments(*, account: Account, limit: int = 8) -> list[Deposit]:
+RECENT_PAYMENTS = 8  # on the Per Minute page; the Card payments page lists them all
+PAYMENTS_PAGE_SIZE = 25
+
+
+def payments_for_account(*, account: Account) -> QuerySet[Deposit]:
     """Card payments and auto-recharge attempts the customer has seen through (not the ones
-    still waiting for a card to be entered)."""
-    return list(
+    still waiting for a card to be entered), newest first."""
+    return (
         Deposit.objects.filter(account=account)
         .exclude(status=Deposit.Status.CREATED)
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 
+def recent_payments(*, account: Account, limit: int = RECENT_PAYMENTS) -> list[Deposit]:
+    return list(payments_for_account(account=account)[:limit])
+
+
 def pending_authentications(*, account: Account) -> list[Deposit]:
+    """Payments (Add Credit or auto-recharge) the bank holds until the customer confirms them."""
     return list(
-        Deposit.objects.filter(
-            account=account,
-            kind=Deposit.Kind.AUTO_RECHARGE,
-            status=Deposit.Status.REQUIRES_ACTION,
-        ).order_by("-created_at")
+        Deposit.objects.filter(account=account, status=Deposit.Status.REQUIRES_ACTION).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+def deposits_awaiting_authentication_ids(*, created_before: dt.datetime) -> list[int]:
+    """Every account's payments still waiting for 3-D Secure that started before the cutoff
+    (one query on the (status, created_at) index)."""
+    return list(
+        Deposit.objects.filter(status=Deposit.Status.REQUIRES_ACTION, created_at__lt=created_before)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
     )
 
 

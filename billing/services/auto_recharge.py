@@ -283,13 +283,13 @@ def _auto_recharge_declined(deposit: Deposit, now: dt.datetime) -> None:
         profile = BillingProfile.objects.select_for_update().get(account_id=deposit.account_id)
         profile.auto_recharge_declines += 1
         declines = profile.auto_recharge_declines
-        reason = deposit.failure_message or "The card was declined."
+        reason = deposit.failure_reason  # the customer's words (billing.declines)
         if declines >= AUTO_RECHARGE_MAX_DECLINES:
             profile.auto_recharge_enabled = False
             profile.auto_recharge_retry_after = None
             profile.auto_recharge_note = (
-                f"Auto-recharge was turned off after {declines} declined payments "
-                f"({reason}). Update your card and turn it on again."
+                f"Auto-recharge was turned off after {declines} declined payments. {reason} "
+                "Update your card and turn it on again."
             )
             transaction.on_commit(
                 lambda: account_mail(
@@ -304,7 +304,7 @@ def _auto_recharge_declined(deposit: Deposit, now: dt.datetime) -> None:
             profile.auto_recharge_retry_after = now + wait
             hours = int(wait.total_seconds() // 3600)
             profile.auto_recharge_note = (
-                f"Auto-recharge of {format_usd(deposit.amount)} was declined ({reason}). "
+                f"Auto-recharge of {format_usd(deposit.amount)} was declined. {reason} "
                 f"We will try again in {hours} hour{'s' if hours != 1 else ''}."
             )
         profile.save()

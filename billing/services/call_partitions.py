@@ -1,4 +1,4 @@
-"""The monthly partitions of the calls table on PostgreSQL (billing migration 0016 partitions
+"""The monthly partitions of the calls table on PostgreSQL (billing migration 0017 partitions
 billing_call by RANGE of ``started_at``): created ahead of time by a beat job, so calls never
 pile up in the DEFAULT partition. On SQLite the table is not partitioned and this does nothing.
 """

@@ -135,7 +135,7 @@ def deposit_fail(
         locked.updated_at = now
         locked.completed_at = now
         locked.save()
-        transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
+        transaction.on_commit(lambda: deposit_card_after_payment(locked.pk))
     return locked
 
 
@@ -220,6 +220,11 @@ def deposit_apply_intent(
         locked = Deposit.objects.select_for_update().get(pk=deposit_id)
         if locked.status == Deposit.Status.SUCCEEDED:
             return locked
+        if (
+            locked.status in (Deposit.Status.CANCELED, Deposit.Status.EXPIRED)
+            and intent.status != "succeeded"
+        ):
+            return locked  # cancelled at Stripe: only a success (credited below) reopens it
         if locked.stripe_payment_intent_id and locked.stripe_payment_intent_id != intent.id:
             raise DomainError(
                 f"Deposit {locked.pk} is paid by {locked.stripe_payment_intent_id}, "
@@ -271,7 +276,7 @@ def deposit_apply_intent(
             if posting.created:
                 logger.info("deposit %s credited via %s (%s)", locked.pk, source, intent.id)
                 transaction.on_commit(lambda: _deposit_receipt(locked.pk))
-                transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
+                transaction.on_commit(lambda: deposit_card_after_payment(locked.pk))
             return locked
         if intent.status == "requires_action":
             locked.status = Deposit.Status.REQUIRES_ACTION
@@ -282,7 +287,7 @@ def deposit_apply_intent(
             locked.failure_code = intent.error_code or intent.status
             locked.failure_message = intent.error_message or "The payment was not completed."
             locked.completed_at = now
-            transaction.on_commit(lambda: _deposit_card_after_payment(locked.pk))
+            transaction.on_commit(lambda: deposit_card_after_payment(locked.pk))
         else:
             locked.status = Deposit.Status.PROCESSING
         locked.save()
@@ -348,7 +353,7 @@ def _deposit_receipt(deposit_id: int) -> None:
         logger.exception("receipt for deposit %s not sent", deposit_id)
 
 
-def _deposit_card_after_payment(deposit_id: int) -> None:
+def deposit_card_after_payment(deposit_id: int) -> None:
     """Once a payment with a newly entered card is over: keep the card if the customer asked to
     and the payment succeeded; otherwise detach it from the Stripe Customer."""
     deposit = Deposit.objects.select_related("account").get(pk=deposit_id)

@@ -6,6 +6,7 @@ from billing.tasks import (  # noqa: F401
     auto_recharge,
     calls,
     cycle,
+    deposits,
     ledger_check,
     low_balance,
     permissions,

@@ -1,5 +1,5 @@
 """Add Credit by card, step by step: start, confirm, return (3-D Secure), and the on-session
-authentication of a payment the bank held."""
+authentication of a payment the bank held, or its cancellation."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from billing import stripe_gateway
+from billing.declines import decline_reason
 from billing.forms.deposits import AddCreditForm
 from billing.models import Deposit
 from billing.money import format_usd
 from billing.selectors.deposits import deposit_for_account
 from billing.services import deposits as service_deposits
+from billing.services.deposit_authentication import deposit_cancel
 from billing.services.deposits import deposit_payment_secret, deposit_refresh, deposit_start
 from billing.views.per_minute import render_page, wants_json
 from portal.decorators import CustomerRequest, customer_view
@@ -68,12 +70,12 @@ def add_credit(request: CustomerRequest) -> HttpResponse:
 
 def _deposit_state(deposit: Deposit) -> dict[str, Any]:
     state: dict[str, Any] = {
-        "ok": deposit.status != Deposit.Status.FAILED,
+        "ok": deposit.status not in Deposit.UNPAID_STATUSES,
         "status": deposit.status,
         "return_url": reverse("billing:deposit_return", args=[deposit.pk]),
     }
-    if deposit.status == Deposit.Status.FAILED:
-        state["error"] = deposit.failure_message or "The payment failed."
+    if deposit.status in Deposit.UNPAID_STATUSES:
+        state["error"] = deposit.failure_reason
     if deposit.status == Deposit.Status.REQUIRES_ACTION:
         client_secret, _status = deposit_payment_secret(deposit=deposit)
         state["client_secret"] = client_secret
@@ -95,7 +97,9 @@ def deposit_confirm(request: CustomerRequest, deposit_id: int) -> HttpResponse:
         )
         return JsonResponse(_deposit_state(deposit))
     except stripe_gateway.CardDeclined as exc:
-        return JsonResponse({"ok": False, "status": "failed", "error": exc.message}, status=402)
+        return JsonResponse(
+            {"ok": False, "status": "failed", "error": decline_reason(exc.code)}, status=402
+        )
     except DomainError as exc:
         return JsonResponse({"ok": False, "status": "failed", "error": exc.message}, status=400)
 
@@ -117,10 +121,10 @@ def deposit_return(request: CustomerRequest, deposit_id: int) -> HttpResponse:
         messages.success(request, f"Payment received: {amount} was added to your balance.")
     elif deposit.status == Deposit.Status.FAILED:
         messages.error(
-            request,
-            f"The payment of {amount} did not go through: {deposit.failure_message} "
-            "Nothing was charged.",
+            request, f"The payment of {amount} did not go through. {deposit.failure_reason}"
         )
+    elif deposit.status in (Deposit.Status.CANCELED, Deposit.Status.EXPIRED):
+        messages.info(request, f"The payment of {amount} was cancelled. {deposit.failure_reason}")
     elif deposit.status == Deposit.Status.REQUIRES_ACTION:
         messages.warning(
             request,
@@ -165,3 +169,36 @@ def deposit_authenticate(request: CustomerRequest, deposit_id: int) -> HttpRespo
         "stripe_js_url": settings.STRIPE_JS_URL,
     }
     return render(request, "billing/deposit_authenticate.html", context)
+
+
+# Where the Cancel button may send the customer back to (never a URL taken from the request).
+_CANCEL_RETURNS = {"payments": "billing:payments", "per_minute": "billing:per_minute"}
+
+
+@customer_view(roles=MONEY_ROLES)
+@require_POST
+def deposit_cancel_view(request: CustomerRequest, deposit_id: int) -> HttpResponse:
+    """Cancel a payment waiting for 3-D Secure (at Stripe first). If the customer confirmed it
+    meanwhile, it is paid and credited, and the message says so."""
+    deposit = deposit_for_account(account=request.account, deposit_id=deposit_id)
+    back = reverse(_CANCEL_RETURNS.get(request.POST.get("next", ""), "billing:per_minute"))
+    amount = format_usd(deposit.amount)
+    if deposit.status != Deposit.Status.REQUIRES_ACTION:
+        messages.info(request, f"The payment of {amount} is no longer waiting for your bank.")
+        return redirect(back)
+    try:
+        deposit = deposit_cancel(deposit=deposit, user=request.user, now=timezone.now())
+    except DomainError as exc:
+        messages.error(request, f"The payment of {amount} was not cancelled. {exc.message}")
+        return redirect(back)
+    if deposit.status == Deposit.Status.CANCELED:
+        messages.success(request, f"The payment of {amount} was cancelled. Nothing was charged.")
+    elif deposit.status == Deposit.Status.SUCCEEDED:
+        messages.info(
+            request,
+            f"The payment of {amount} had already been confirmed with your bank, so it could "
+            "not be cancelled: it was added to your balance.",
+        )
+    else:
+        messages.info(request, f"The payment of {amount}: {deposit.get_status_display()}.")
+    return redirect(back)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from billing import stripe_gateway
+from billing.declines import GENERIC_REASON
 from billing.models import BillingProfile, Deposit, LedgerEntry
 from billing.selectors.ledger import ledger_problems
 from portal.models import Account
@@ -169,21 +170,23 @@ def test_one_stripe_customer_per_account(
     assert BillingProfile.objects.get(account=account).stripe_customer_id == customers[0].id
 
 
-def test_declined_card_shows_stripes_message_and_credits_nothing(
+def test_declined_card_shows_plain_words_and_credits_nothing(
     customer_client: Client, stripe_local: LocalStripe, account: Account
 ) -> None:
     deposit_id, confirmed = pay(customer_client, stripe_local, card=CARD_DECLINED)
     assert confirmed.status_code == 402
-    assert confirmed.json()["error"] == "Your card was declined."
+    assert confirmed.json()["error"] == GENERIC_REASON
     deposit = Deposit.objects.get(pk=deposit_id)
     assert deposit.status == Deposit.Status.FAILED
-    assert deposit.failure_message == "Your card was declined."
+    assert deposit.failure_code == "card_declined"
+    assert deposit.failure_message == "Your card was declined."  # Stripe's, kept for staff
     account.refresh_from_db()
     assert account.balance == 0
     assert not LedgerEntry.objects.exists()
     assert mail.outbox == []
     page = customer_client.get(reverse("billing:per_minute")).content.decode()
-    assert "Failed" in page and "Your card was declined." in page
+    assert "Failed" in page and GENERIC_REASON in page
+    assert "Your card was declined." not in page
 
 
 def test_three_d_secure_card_is_credited_after_authentication(

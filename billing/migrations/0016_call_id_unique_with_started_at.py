@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0014_statements'),
+        ('billing', '0015_deposit_cancel_expire'),
         ('portal', '0003_invitation'),
     ]
 

@@ -196,5 +196,5 @@ def backwards(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0015_call_id_unique_with_started_at")]
+    dependencies = [("billing", "0016_call_id_unique_with_started_at")]
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
