@@ -8,8 +8,7 @@ Creates its own PostgreSQL database (DATABASE_URL's name), migrates it, and meas
   process, with that process's peak RSS;
 - the import time of a 100k-row rate deck and rate lookups/s on it (``price_lookup`` end to end,
   and the longest-prefix query alone);
-- the Calls page queries on an account with a million calls (first page, a deep page, filters,
-  the capped count), with their EXPLAIN plans written to var/bench-calls-explain.txt.
+(The Calls page on a month-partitioned calls table: bin/bench_calls.py.)
 Each figure is printed as "name value unit", with its ratio to a pg-baseline figure. The
 database is dropped at the end. Time-bounded: every timed loop stops after --seconds.
 """
@@ -60,7 +59,6 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--import-batch", type=int, default=int(env("BENCH_IMPORT_BATCH", "0")))
     p.add_argument("--deck-rows", type=int, default=int(env("BENCH_DECK_ROWS", "100000")))
-    p.add_argument("--calls", type=int, default=int(env("BENCH_CALLS", "1000000")))
     p.add_argument("--keep", action="store_true", help="Keep the database afterwards")
     return p.parse_args()
 
@@ -429,92 +427,6 @@ def timed_loop(func: Callable[[], object], seconds: float) -> float:
     return count / elapsed
 
 
-# --- the Calls page on a million calls -------------------------------------------------------
-
-
-def calls_page_figures(figures: Figures, *, rows: int, seconds: float) -> None:
-    import datetime as dt
-
-    from django.db import connection
-    from django.utils import timezone
-
-    from billing.selectors.calls import CallFilters, call_count, call_page, calls_for_account
-    from portal.models import Account
-
-    account = Account.objects.create(code="BENCHBIG", name="Bench big")
-    began = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO billing_call (account_id, call_id, direction, from_number, to_number,
-                destination, started_at, answered_at, ended_at, billsec, disposition,
-                period_start, category, billed_seconds, included_seconds, paid_seconds, rate,
-                connect_fee, charge, explanation, source, created_at)
-            SELECT %s, 'big-' || g, CASE WHEN g %% 4 = 0 THEN 'inbound' ELSE 'outbound' END,
-                '101', '+1212' || lpad((g %% 10000000)::text, 7, '0'), 'USA',
-                now() - g * interval '20 seconds', now() - g * interval '20 seconds',
-                now() - g * interval '20 seconds' + interval '3 minutes', 180, 'ANSWERED',
-                date_trunc('month', now()), 'included', 180, 180, 0, 0, 0, 0,
-                'USA — 3 min included', 'bench', now()
-            FROM generate_series(1, %s) AS g
-            """,
-            [account.pk, rows],
-        )
-        cursor.execute("ANALYZE billing_call")
-    figures.show(f"calls_insert_{rows // 1000}k", time.monotonic() - began, "s")
-
-    first = call_page(account=account, filters=CallFilters())
-    deep = first
-    for _ in range(200):  # 200 pages down = 10,000 calls back
-        assert deep.older_cursor is not None
-        deep = call_page(account=account, filters=CallFilters(), after=deep.older_cursor)
-    today = timezone.localdate(timezone.now(), account.tz)
-    cases: dict[str, Callable[[], object]] = {
-        "first_page": lambda: call_page(account=account, filters=CallFilters()),
-        "page_201": lambda: call_page(
-            account=account, filters=CallFilters(), after=str(deep.newer_cursor)
-        ),
-        "inbound": lambda: call_page(account=account, filters=CallFilters(direction="inbound")),
-        "last_week": lambda: call_page(
-            account=account,
-            filters=CallFilters(date_from=today - dt.timedelta(days=7), date_to=today),
-        ),
-        "number": lambda: call_page(account=account, filters=CallFilters(number="2120004")),
-        "number_no_match": lambda: call_page(
-            account=account, filters=CallFilters(number="9999999")
-        ),
-    }
-    per_case = max(0.5, seconds / len(cases))
-    for name, func in cases.items():
-        count, began = 0, time.monotonic()
-        while (elapsed := time.monotonic() - began) < per_case:
-            func()
-            count += 1
-        figures.show(f"calls_page_{rows // 1000}k_{name}", 1000 * elapsed / count, "ms")
-
-    explain = ROOT / "var" / "bench-calls-explain.txt"
-    with explain.open("w") as out, connection.cursor() as cursor:
-        for label, filters in (
-            ("first page", CallFilters()),
-            ("direction", CallFilters(direction="inbound")),
-            ("number", CallFilters(number="2120004")),
-        ):
-            queryset = calls_for_account(account=account, filters=filters)
-            for what, query in (
-                ("page", queryset.select_related("did")[:51]),
-                ("capped count", queryset.order_by().values("id")[:10001]),
-            ):
-                sql, params = query.query.sql_with_params()
-                if what == "capped count":
-                    sql = f"SELECT COUNT(*) FROM ({sql}) AS capped"  # noqa: S608 - Django's SQL
-                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-                out.write(f"--- {label}: {what}\n{plan}\n\n")
-    count, capped = call_count(calls=calls_for_account(account=account, filters=CallFilters()))
-    assert capped and count == 10_000
-    print(f"(EXPLAIN ANALYZE plans of the Calls page queries: {explain.relative_to(ROOT)})")
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -618,9 +530,6 @@ def main() -> None:
         digits = [n[1:] for n in numbers]
         rate = timed_loop(lambda: rate_for_number(deck=deck.pk, digits=rng.choice(digits)), 2)
         figures.show("longest_prefix_100k_deck", rate, "lookups/s", "tpcb_1_client")
-
-        if args.calls:
-            calls_page_figures(figures, rows=args.calls, seconds=args.seconds)
         connection.close()
     finally:
         if not args.keep:

@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.tasks.ledger_consistency_check",
         "schedule": crontab(hour="4", minute="5"),
     },
+    "billing-call-partitions-create": {
+        "task": "billing.tasks.call_partitions_create",
+        "schedule": crontab(hour="2", minute="50"),
+    },
     "billing-deposit-authentication-expire": {
         "task": "billing.tasks.deposit_authentication_expire_scan",
         "schedule": crontab(minute="52"),

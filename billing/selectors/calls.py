@@ -96,9 +96,9 @@ def call_page(
 ) -> CallPage:
     """One page of the account's calls, newest first, by keyset: ``after`` a cursor gives the
     next older page, ``before`` a cursor the next newer one. Deep pages cost the same as the
-    first (no OFFSET), and the count stops at ``CALL_COUNT_CAP``."""
-    calls = calls_for_account(account=account, filters=filters)
-    count, capped = call_count(calls=calls)
+    first (no OFFSET), and the count stops at ``CALL_COUNT_CAP``. A first page that holds the
+    whole filtered set is its own count (a narrow search runs its query once, not twice)."""
+    calls = all_calls = calls_for_account(account=account, filters=filters)
     older_key, newer_key = _parse_cursor(after), _parse_cursor(before)
     rows: list[Call]
     if newer_key is not None:
@@ -118,6 +118,10 @@ def call_page(
         has_older = len(rows) > per_page
         rows = rows[:per_page]
         has_newer = older_key is not None
+    if not has_newer and not has_older:
+        count, capped = len(rows), False
+    else:
+        count, capped = call_count(calls=all_calls)
     return CallPage(
         calls=rows,
         count=count,
