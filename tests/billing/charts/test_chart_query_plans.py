@@ -1,6 +1,6 @@
 """The pictures' queries read an account's time range through its index and the month
-partitions of the range, never the whole table (PostgreSQL's plans; the sequential scan is switched off so a tiny test table shows
-which index the planner can use)."""
+partitions of the range, never the whole table (PostgreSQL's plans; the sequential scan is
+switched off so a tiny test table shows which index the planner can use)."""
 
 from __future__ import annotations
 
