@@ -65,6 +65,14 @@ class Figure:
     def kind(self) -> str:
         return "line" if self.line is not None else "bars"
 
+    @property
+    def labelled_rows(self) -> list[tuple[str, list[tuple[str, object]]]]:
+        """The table's rows with each value beside its column's name (a phone stacks the
+        table into "column: value" lines)."""
+        return [
+            (label, list(zip(self.columns, values, strict=True))) for label, values in self.rows
+        ]
+
 
 def _minutes(seconds: int) -> Decimal:
     return Decimal(seconds) / _SIXTY

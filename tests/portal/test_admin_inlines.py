@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.apps import apps
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from billing.defaults import install_defaults
 from billing.models import ServicePlan
 from tests.factories import UserFactory
 
@@ -23,6 +25,7 @@ def staff_client() -> Client:
 
 @override_settings(STAFF_REQUIRE_MFA=False)
 def test_it_names_every_field_of_a_tabular_inline_row(staff_client: Client) -> None:
+    install_defaults(apps)  # a flushing test before this one may have removed the seeded plan
     plan = ServicePlan.objects.get(name="Starter")
     page = staff_client.get(reverse("admin:billing_serviceplan_change", args=[plan.pk]))
     html = page.content.decode()

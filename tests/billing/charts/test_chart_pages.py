@@ -51,8 +51,11 @@ def test_the_dashboard_draws_minutes_spend_and_months_with_tables(
     assert "3 of 500 included minutes used by Nov 24; they reset on Dec 1." in html
     assert "Show as table" in html
     # The tables: the day with minutes, the day with the plan fee, the month total so far.
-    assert '<th scope="row">Nov 20</th><td class="num">3</td>' in html
-    assert '<th scope="row">Nov 1</th><td class="num">$0.00</td><td class="num">$19.99</td>' in html
+    assert '<th scope="row">Nov 20</th><td class="num" data-label="Included">3</td>' in html
+    assert (
+        '<th scope="row">Nov 1</th><td class="num" data-label="Calls and usage">$0.00</td>'
+        '<td class="num" data-label="Monthly charges">$19.99</td>'
+    ) in html
     assert "Nov 2026 (so far)" in html
     assert "Your monthly allowance" in html
 
@@ -79,7 +82,7 @@ def test_the_calls_page_draws_minutes_per_day_for_its_filters(
 ) -> None:
     html = _text(customer_client.get("/calls/"))
     assert "Billed minutes per day, Nov 1 – Nov 24" in html
-    assert '<th scope="row">Nov 20</th><td class="num">3</td>' in html
+    assert '<th scope="row">Nov 20</th><td class="num" data-label="Included">3</td>' in html
     html = _text(customer_client.get("/calls/?date_from=2026-11-21&date_to=2026-11-23"))
     assert "Billed minutes per day, Nov 21 – Nov 23" in html
     assert "No billed minutes on these days." in html

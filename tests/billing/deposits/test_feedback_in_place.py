@@ -90,12 +90,12 @@ def test_it_shows_no_history_table_when_from_is_after_to(
         idempotency_key="d1",
         now=dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC),
     )
-    assert 'class="history"' in customer_client.get(URL).content.decode()
+    assert 'class="stack history"' in customer_client.get(URL).content.decode()
     response = customer_client.get(URL, {"date_from": "2026-11-05", "date_to": "2026-11-01"})
     assert response.status_code == 200
     history = section_html(response.content.decode(), "history")
     assert "is after the" in history
-    assert 'class="history"' not in history
+    assert 'class="stack history"' not in history
     assert "Summer promotion top-up" not in history
     assert "Correct the filter above to see transactions." in history
     assert response.context["page"] is None
