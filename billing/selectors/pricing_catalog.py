@@ -30,6 +30,7 @@ from billing.models import (
     ServicePlan,
 )
 from billing.rating import PlanTerms, Tariff
+from billing.selectors.plans import plan_terms
 
 # Rate-deck prefixes are 1-20 digits (``Rate.prefix``); E.164 numbers have at most 15.
 MAX_PREFIX = 20
@@ -124,19 +125,6 @@ class Catalog:
         return set(self.included.get(plan_id, {})) if plan_id is not None else set()
 
 
-def _plan_terms(plan: ServicePlan) -> PlanTerms:
-    return PlanTerms(
-        name=plan.name,
-        included_seconds=plan.included_minutes * 60,
-        overage=Tariff(
-            rate=plan.overage_rate,
-            initial=plan.overage_initial,
-            increment=plan.overage_increment,
-            label=f"{plan.name} overage",
-        ),
-    )
-
-
 def _load_catalog(version: int | None, previous: Catalog | None) -> Catalog:
     plans = {plan.pk: plan for plan in ServicePlan.objects.order_by()}
     included: dict[int, dict[str, IncludedDestination]] = {}
@@ -146,7 +134,7 @@ def _load_catalog(version: int | None, previous: Catalog | None) -> Catalog:
     catalog = Catalog(
         version=version,
         plans=plans,
-        terms={pk: _plan_terms(plan) for pk, plan in plans.items()},
+        terms={pk: plan_terms(plan) for pk, plan in plans.items()},
         included=included,
         did_groups={group.pk: group for group in DIDGroup.objects.order_by()},
         tiers=dict(CountryRisk.objects.order_by().values_list("country", "tier")),
