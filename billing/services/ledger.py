@@ -41,6 +41,19 @@ def _adjustment_max() -> Decimal:
     return money(settings.BILLING_ADJUSTMENT_MAX)
 
 
+def _checked_amount(*, amount: Decimal, kind: str, idempotency_key: str) -> Decimal:
+    """An entry's amount, rounded, once its kind and key are valid: the rules every posting
+    (one at a time or in a batch) obeys."""
+    amount = money(amount)
+    if amount == 0:
+        raise DomainError("A ledger entry cannot be for $0.", code="zero_amount")
+    if kind not in LedgerEntry.Kind.values:
+        raise DomainError(f"Unknown ledger entry kind {kind!r}.", code="bad_kind")
+    if not idempotency_key:
+        raise DomainError("A ledger entry needs an idempotency key.", code="no_key")
+    return amount
+
+
 @dataclass(frozen=True)
 class Posting:
     entry: LedgerEntry
@@ -89,13 +102,7 @@ def ledger_post(
     the caller sends ``balances_changed`` itself once its transaction commits, instead of one
     ``balance_changed`` per posting.
     """
-    amount = money(amount)
-    if amount == 0:
-        raise DomainError("A ledger entry cannot be for $0.", code="zero_amount")
-    if kind not in LedgerEntry.Kind.values:
-        raise DomainError(f"Unknown ledger entry kind {kind!r}.", code="bad_kind")
-    if not idempotency_key:
-        raise DomainError("A ledger entry needs an idempotency key.", code="no_key")
+    amount = _checked_amount(amount=amount, kind=kind, idempotency_key=idempotency_key)
     account_id = account if isinstance(account, int) else account.pk
     if locked and (isinstance(account, int) or not transaction.get_connection().in_atomic_block):
         raise TypeError("ledger_post(locked=True) needs the Account its transaction has locked.")
@@ -226,13 +233,9 @@ def ledger_post_many(
     balances = dict(before)
     rows: list[tuple[Any, ...]] = []
     for item in entries:
-        amount = money(item.amount)
-        if amount == 0:
-            raise DomainError("A ledger entry cannot be for $0.", code="zero_amount")
-        if item.kind not in LedgerEntry.Kind.values:
-            raise DomainError(f"Unknown ledger entry kind {item.kind!r}.", code="bad_kind")
-        if not item.idempotency_key:
-            raise DomainError("A ledger entry needs an idempotency key.", code="no_key")
+        amount = _checked_amount(
+            amount=item.amount, kind=item.kind, idempotency_key=item.idempotency_key
+        )
         after = balances[item.account_id] = money(balances[item.account_id] + amount)
         rows.append(
             (
