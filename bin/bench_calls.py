@@ -35,10 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bin"))
 
-from bench_rating import read_baseline, recreate_database  # noqa: E402
+from bench_rating import Figures, read_baseline, recreate_database  # noqa: E402
 
 BIG = "BENCHBIG"
 GOAL_PAGE_MS = 50.0
+# The deep-page figure walks this many pages of the Calls page (billing.selectors.calls
+# CALLS_PER_PAGE calls each) down the big account.
+DEEP_PAGES = 200
+PAGE_CALLS = 50
 GOAL_CHART_MS = 100.0
 # The goals were set in ms on a quiet run of this box where tpcb_1_client did 854 tps: as a
 # ratio that holds on a busy box too, 1/p95 >= (1000 / goal) / 854 x tpcb_1_client.
@@ -78,13 +82,13 @@ def parse_args() -> argparse.Namespace:
 class Out:
     def __init__(self, baseline: dict[str, float]) -> None:
         self.tpcb_1 = baseline.get("tpcb_1_client")
+        self.figures = Figures(baseline)
 
     def line(self, text: str) -> None:
         print(text, flush=True)
 
     def rate(self, name: str, value: float, unit: str) -> None:
-        ratio = f" = {value / self.tpcb_1:.3g} \u00d7 tpcb_1_client" if self.tpcb_1 else ""
-        self.line(f"{name} {value:,.0f} {unit}{ratio}")
+        self.figures.show(name, value, unit, "tpcb_1_client")
 
     def latency(self, name: str, samples_ms: list[float], goal_ms: float) -> float:
         samples = sorted(samples_ms)
@@ -339,6 +343,11 @@ def chart_sql() -> str:
 def main() -> None:
     args = parse_args()
     args.runs = args.runs or (100 if args.calls < 5_000_000 else 30)
+    if args.calls * args.big_share <= DEEP_PAGES * PAGE_CALLS:
+        sys.exit(
+            f"bench_calls: the big account needs over {DEEP_PAGES * PAGE_CALLS:,} calls for "
+            f"the page {DEEP_PAGES + 1} figure; raise --calls (BENCH_CALLS) or --big-share"
+        )
     url = os.environ["DATABASE_URL"]
     out = Out(read_baseline(args.baseline))
     recreate_database(url)
@@ -426,7 +435,7 @@ def main() -> None:
         since_epoch = middle_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         middle = f"{since_epoch // dt.timedelta(microseconds=1)}.{middle_id}"  # a page cursor
         deep = call_page(account=account, filters=CallFilters())
-        for _ in range(200):  # 200 pages down = 10,000 calls back
+        for _ in range(DEEP_PAGES):  # 200 pages down = 10,000 calls back
             assert deep.older_cursor is not None
             deep = call_page(account=account, filters=CallFilters(), after=deep.older_cursor)
         month_ago = today - dt.timedelta(days=60)
